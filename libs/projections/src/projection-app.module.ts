@@ -1,0 +1,99 @@
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { DataSource, EntitySchema, MixedList } from 'typeorm';
+import type { ConsumerConfig } from '@revstream/config';
+import { Topics } from '@revstream/events';
+import { ensureTopics, EventPublisher, KAFKA, KafkaModule, KafkaReadiness } from '@revstream/kafka';
+import { createLogger, type Logger, ObservabilityModule } from '@revstream/observability';
+import { createSchemaDataSource, PostgresReadiness, runMigrations } from '@revstream/persistence';
+import type { ProjectionHandler } from './projection-handler';
+import { ProjectionRunner } from './projection-runner';
+import { ProjectionTransport } from './projection.transport';
+
+export const PROJECTION_DATA_SOURCE = Symbol('PROJECTION_DATA_SOURCE');
+export const PROJECTION_LOGGER = Symbol('PROJECTION_LOGGER');
+
+export interface ProjectionAppOptions {
+  /** The app, and its Postgres schema: `billing`. */
+  name: string;
+  schema: string;
+  config: ConsumerConfig;
+  /** Every migration of the schema, the core tables first. */
+  migrations: MixedList<Function | string>;
+  entities?: MixedList<Function | string | EntitySchema>;
+  /** The projections this app runs; each gets its own runner, checkpoints and consumer group. */
+  handlers: readonly ProjectionHandler[];
+}
+
+@Injectable()
+class DataSourceLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(PROJECTION_DATA_SOURCE) private readonly dataSource: DataSource) {}
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/**
+ * Everything a consumer app needs, in one import: its schema migrated at boot, the topics ensured,
+ * a runner per projection behind the ProjectionTransport, and /health (Kafka + Postgres) and /metrics.
+ * The app's own module adds only its projections and read-model entities.
+ */
+@Module({})
+export class ProjectionAppModule {
+  static forRoot(options: ProjectionAppOptions): DynamicModule {
+    const { config } = options;
+    const logger = createLogger(options.name, config.LOG_LEVEL);
+    return {
+      module: ProjectionAppModule,
+      global: true,
+      imports: [
+        KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: `revstream-${options.name}-${config.INSTANCE_ID}`, topicPrefix: config.KAFKA_TOPIC_PREFIX, logger }),
+        ObservabilityModule.forRoot({ checks: [KafkaReadiness, PostgresReadiness], logger }),
+      ],
+      providers: [
+        { provide: PROJECTION_LOGGER, useValue: logger },
+        {
+          provide: PROJECTION_DATA_SOURCE,
+          useFactory: async (): Promise<DataSource> => {
+            const ds = createSchemaDataSource({
+              url: config.DATABASE_URL,
+              schema: options.schema,
+              migrations: options.migrations,
+              ...(options.entities ? { entities: options.entities } : {}),
+              poolSize: config.CONSUMER_CONCURRENCY * options.handlers.length + 4,
+              applicationName: `revstream-${options.name}`,
+            });
+            const ran = await runMigrations(ds, config.DATABASE_URL);
+            if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
+            return ds;
+          },
+        },
+        { provide: PostgresReadiness, inject: [PROJECTION_DATA_SOURCE], useFactory: (ds: DataSource) => new PostgresReadiness(ds) },
+        {
+          provide: ProjectionTransport,
+          inject: [KAFKA, Topics, EventPublisher, PROJECTION_DATA_SOURCE],
+          useFactory: async (kafka: Kafka, topics: Topics, publisher: EventPublisher, dataSource: DataSource) => {
+            await ensureTopics(kafka, topics, { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+            return new ProjectionTransport(
+              options.handlers.map(
+                (handler) =>
+                  new ProjectionRunner({
+                    kafka,
+                    dataSource,
+                    topics,
+                    handler,
+                    publisher,
+                    logger: logger as Logger,
+                    concurrency: config.CONSUMER_CONCURRENCY,
+                    maxRecordsPerTransaction: config.CONSUMER_MAX_BATCH,
+                  }),
+              ),
+            );
+          },
+        },
+        DataSourceLifecycle,
+      ],
+      exports: [PROJECTION_DATA_SOURCE, PROJECTION_LOGGER, ProjectionTransport, PostgresReadiness],
+    };
+  }
+}

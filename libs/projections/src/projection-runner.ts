@@ -1,0 +1,337 @@
+import { randomBytes } from 'node:crypto';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { decodeEnvelope, type DomainEvent, PoisonEventError, type PoisonReason, Topics } from '@revstream/events';
+import type { EventPublisher } from '@revstream/kafka';
+import { counter, histogram, type Logger } from '@revstream/observability';
+import { quoteIdent, schemaOf } from '@revstream/persistence';
+import type { ProjectionHandler, RejectedEvent } from './projection-handler';
+import { isDeterministicDbError, projectionTx } from './projection-tx';
+import { topicsOf } from './document-projection.handler';
+
+export interface ProjectionRunnerOptions {
+  kafka: Kafka;
+  /** Initialized, migrated, with the projection's schema. */
+  dataSource: DataSource;
+  topics: Topics;
+  handler: ProjectionHandler;
+  /** Publishes dead letters to the dead-letter topic before the transaction that records them commits. */
+  publisher: EventPublisher;
+  logger: Logger;
+  /** Partitions processed at once (each in its own transaction). */
+  concurrency?: number;
+  /** Records per transaction at most. */
+  maxRecordsPerTransaction?: number;
+  /** Consumer group id; defaults to `<prefix>.<name>.v<version>.<generation>`. */
+  groupId?: string;
+}
+
+/** One Kafka record, as the runner sees it. */
+export interface LogRecord {
+  offset: string;
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+}
+
+export class ProjectionVersionMismatchError extends Error {
+  override readonly name = 'ProjectionVersionMismatchError';
+}
+
+const processed = counter('revstream_consumer_events_total', 'Records a consumer handled, by outcome', ['consumer', 'topic', 'outcome']);
+const deadLettered = counter('revstream_dead_letters_total', 'Records dead-lettered, by reason', ['consumer', 'topic', 'reason']);
+const transactionSeconds = histogram('revstream_consumer_transaction_seconds', 'One batch transaction, from BEGIN to COMMIT', ['consumer'], [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface DeadLetter {
+  record: LogRecord;
+  event?: DomainEvent;
+  reason: PoisonReason;
+  detail: string;
+}
+
+/**
+ * Runs one projection from Kafka into Postgres with an exactly-once effect:
+ *  - per partition batch, one Postgres transaction locks that partition's checkpoint row, skips
+ *    records at or below it (redeliveries after a crash or rebalance), applies the rest through the
+ *    handler, records dead letters, moves the checkpoint, and commits;
+ *  - only then are Kafka offsets resolved and committed (they are a hint; the checkpoint decides);
+ *  - a record that cannot be decoded or applied is dead-lettered (topic + table) with its reason,
+ *    and the partition keeps moving. Infrastructure errors (Postgres down) are retried, never dead-lettered.
+ */
+export class ProjectionRunner {
+  private consumer: Consumer | undefined;
+  private readonly schema: string;
+  private readonly quoted: string;
+  private stopping = false;
+  private assigned: Record<string, number[]> = {};
+  /** Events this instance applied (not redelivered, not dead-lettered) since it was created. */
+  appliedCount = 0;
+
+  constructor(private readonly options: ProjectionRunnerOptions) {
+    this.schema = schemaOf(options.dataSource);
+    this.quoted = quoteIdent(this.schema);
+  }
+
+  get name(): string {
+    return this.options.handler.name;
+  }
+
+  /** The partitions this instance holds in its consumer group, by topic, as of the last rebalance. */
+  get assignment(): Readonly<Record<string, number[]>> {
+    return this.assigned;
+  }
+
+  get topicNames(): string[] {
+    return topicsOf(this.options.handler.eventTypes).map((t) => this.options.topics.name(t));
+  }
+
+  /** Records (or checks) which projection version this schema holds, and returns its consumer generation. */
+  async generation(): Promise<string> {
+    const { handler } = this.options;
+    await this.options.dataSource.query(
+      `INSERT INTO ${this.quoted}.projection_meta (projection, version, generation) VALUES ($1, $2, $3) ON CONFLICT (projection) DO NOTHING`,
+      [handler.name, handler.version, randomBytes(4).toString('hex')],
+    );
+    const [meta] = (await this.options.dataSource.query(`SELECT version, generation FROM ${this.quoted}.projection_meta WHERE projection = $1`, [
+      handler.name,
+    ])) as Array<{ version: number; generation: string }>;
+    if (meta!.version !== handler.version) {
+      throw new ProjectionVersionMismatchError(
+        `schema ${this.schema} holds ${handler.name} v${meta!.version} but this code projects v${handler.version}; ` +
+          `rebuild it with \`npm run cli -- replay ${handler.name}\``,
+      );
+    }
+    return meta!.generation;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, handler, logger } = this.options;
+    const groupId = this.options.groupId ?? `${this.options.topics.prefix}.${handler.name}.v${handler.version}.${await this.generation()}`;
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: 30_000,
+      rebalanceTimeout: 60_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
+      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.assigned = e.payload.memberAssignment;
+      logger.info({ projection: handler.name, assignment: this.assigned }, 'partitions assigned');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topicNames, fromBeginning: true });
+    logger.info({ projection: handler.name, version: handler.version, groupId, topics: this.topicNames, schema: this.schema }, 'projection consumer starting');
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 2,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const max = this.options.maxRecordsPerTransaction ?? 5_000;
+        let last: string | undefined;
+        for (let i = 0; i < batch.messages.length; i += max) {
+          if (!isRunning() || isStale()) break;
+          const chunk = batch.messages.slice(i, i + max);
+          await this.withRetry(() => this.applyRecords(batch.topic, batch.partition, chunk), heartbeat, isRunning);
+          last = chunk[chunk.length - 1]!.offset;
+          resolveOffset(last);
+          await heartbeat();
+        }
+        if (last !== undefined) {
+          await consumer
+            .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }])
+            .catch((error: unknown) => logger.debug({ err: error }, 'offset hint not committed (the checkpoint still holds)'));
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
+  }
+
+  /** Retries infrastructure failures (Postgres restarting, Kafka hiccups) until they pass or we stop. */
+  private async withRetry(work: () => Promise<unknown>, heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await work();
+        return;
+      } catch (error) {
+        if (this.stopping || !isRunning()) throw error;
+        const delay = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
+        this.options.logger.warn({ err: error, attempt, retryInMs: delay, projection: this.name }, 'batch failed; retrying');
+        await sleep(delay);
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Applies records of one partition, in one transaction with the checkpoint. Also the entry point
+   * for replays and tests that feed records without a consumer group. Returns how many were new.
+   */
+  async applyRecords(topic: string, partition: number, records: ReadonlyArray<LogRecord | KafkaMessage>): Promise<number> {
+    if (records.length === 0) return 0;
+    const started = process.hrtime.bigint();
+    const queryRunner = this.options.dataSource.createQueryRunner();
+    await queryRunner.connect();
+    try {
+      await queryRunner.startTransaction();
+      let result: number;
+      try {
+        result = await this.applyInTransaction(queryRunner, topic, partition, records, false);
+      } catch (error) {
+        await queryRunner.rollbackTransaction();
+        if (!isDeterministicDbError(error)) throw error;
+        // Some event's rows break a constraint: redo the batch one event at a time, dead-lettering the culprits.
+        this.options.logger.warn({ err: error, projection: this.name, topic, partition }, 'batch hit a data error; isolating the events that cause it');
+        await queryRunner.startTransaction();
+        result = await this.applyInTransaction(queryRunner, topic, partition, records, true);
+      }
+      await queryRunner.commitTransaction();
+      transactionSeconds.observe({ consumer: this.name }, Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
+    } catch (error) {
+      if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await queryRunner.release();
+    }
+  }
+
+  private async applyInTransaction(
+    queryRunner: QueryRunner,
+    topic: string,
+    partition: number,
+    records: ReadonlyArray<LogRecord | KafkaMessage>,
+    isolate: boolean,
+  ): Promise<number> {
+    const { handler } = this.options;
+    const tx = projectionTx(queryRunner, this.quoted);
+    await tx.query(
+      `INSERT INTO ${this.quoted}.checkpoints (consumer, topic, partition, "offset") VALUES ($1, $2, $3, -1) ON CONFLICT DO NOTHING`,
+      [handler.name, topic, partition],
+    );
+    const [checkpoint] = await tx.query<{ offset: string }>(
+      `SELECT "offset" FROM ${this.quoted}.checkpoints WHERE consumer = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+      [handler.name, topic, partition],
+    );
+    const applied = BigInt(checkpoint!.offset);
+    const fresh = records.filter((r) => BigInt(r.offset) > applied);
+    if (fresh.length === 0) {
+      processed.inc({ consumer: handler.name, topic, outcome: 'redelivered' }, records.length);
+      return 0;
+    }
+
+    const deadLetters: DeadLetter[] = [];
+    const events: DomainEvent[] = [];
+    const recordOf = new Map<DomainEvent, LogRecord>();
+    const wanted = new Set<string>(handler.eventTypes);
+    let skipped = 0;
+    for (const record of fresh) {
+      try {
+        const event = decodeEnvelope(record.value, { topic, partition, offset: record.offset });
+        if (!wanted.has(event.type)) {
+          skipped++;
+          continue;
+        }
+        events.push(event);
+        recordOf.set(event, record);
+      } catch (error) {
+        if (!(error instanceof PoisonEventError)) throw error;
+        deadLetters.push({ record, reason: error.reason, detail: error.detail });
+      }
+    }
+
+    const rejected: RejectedEvent[] = [];
+    if (!isolate) {
+      rejected.push(...(await handler.apply(events, tx)).rejected);
+    } else {
+      for (const event of events) {
+        await tx.query('SAVEPOINT one_event');
+        try {
+          rejected.push(...(await handler.apply([event], tx)).rejected);
+          await tx.query('RELEASE SAVEPOINT one_event');
+        } catch (error) {
+          if (!isDeterministicDbError(error)) throw error;
+          await tx.query('ROLLBACK TO SAVEPOINT one_event');
+          rejected.push({ event, reason: 'unprocessable', detail: error instanceof Error ? error.message : String(error) });
+        }
+      }
+    }
+    for (const r of rejected) deadLetters.push({ record: recordOf.get(r.event)!, event: r.event, reason: r.reason, detail: r.detail });
+
+    if (deadLetters.length > 0) await this.deadLetter(tx, topic, partition, deadLetters);
+    const last = fresh[fresh.length - 1]!.offset;
+    await tx.query(`UPDATE ${this.quoted}.checkpoints SET "offset" = $4 WHERE consumer = $1 AND topic = $2 AND partition = $3`, [
+      handler.name, topic, partition, last,
+    ]);
+    processed.inc({ consumer: handler.name, topic, outcome: 'applied' }, events.length - rejected.length);
+    this.appliedCount += events.length - rejected.length;
+    if (skipped > 0) processed.inc({ consumer: handler.name, topic, outcome: 'skipped' }, skipped);
+    if (records.length > fresh.length) processed.inc({ consumer: handler.name, topic, outcome: 'redelivered' }, records.length - fresh.length);
+    return fresh.length;
+  }
+
+  private async deadLetter(tx: ReturnType<typeof projectionTx>, topic: string, partition: number, letters: DeadLetter[]): Promise<void> {
+    const { handler, publisher, topics, logger } = this.options;
+    const rows = letters.map((l) => {
+      const value = l.record.value;
+      const text = value === null ? '' : typeof value === 'string' ? value : value.toString('utf8');
+      const payload = value === null || typeof value === 'string' || Buffer.from(text, 'utf8').equals(value) ? text : `base64:${value.toString('base64')}`;
+      let loose: Record<string, unknown> = {};
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (parsed !== null && typeof parsed === 'object') loose = parsed as Record<string, unknown>;
+      } catch {
+        // not JSON: the payload still goes to the dead letter as text
+      }
+      const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+      return {
+        consumer: handler.name,
+        topic,
+        partition,
+        offset: l.record.offset,
+        tenantId: l.event?.metadata.tenantId ?? str(loose.tenantId),
+        eventId: l.event?.metadata.eventId ?? str(loose.eventId),
+        eventType: l.event?.type ?? str(loose.type),
+        reason: l.reason,
+        detail: l.detail,
+        payload,
+        receivedAt: l.event?.metadata.receivedAt ?? null,
+      };
+    });
+    // The topic first: if the commit then fails, the batch is redone and the dead letter is sent again
+    // (the table's primary key keeps one row); the other order could lose it.
+    await publisher.publishRecords(
+      rows.map((r) => ({
+        topic: topics.name('dead-letter'),
+        message: {
+          key: `${r.topic}:${r.partition}:${r.offset}`,
+          value: JSON.stringify(r),
+          headers: { 'rs-consumer': r.consumer, 'rs-reason': r.reason },
+        },
+      })),
+    );
+    await tx.query(
+      `INSERT INTO ${this.quoted}.dead_letters (consumer, topic, partition, "offset", tenant_id, event_id, event_type, reason, detail, payload, received_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
+       ON CONFLICT DO NOTHING`,
+      [
+        rows.map((r) => r.consumer), rows.map((r) => r.topic), rows.map((r) => r.partition), rows.map((r) => r.offset),
+        rows.map((r) => r.tenantId), rows.map((r) => r.eventId), rows.map((r) => r.eventType), rows.map((r) => r.reason),
+        rows.map((r) => r.detail), rows.map((r) => r.payload), rows.map((r) => r.receivedAt),
+      ],
+    );
+    for (const r of rows) deadLettered.inc({ consumer: r.consumer, topic, reason: r.reason });
+    logger.warn({ projection: handler.name, topic, partition, deadLetters: rows.map(({ offset, reason, detail }) => ({ offset, reason, detail })) }, 'events dead-lettered');
+  }
+}

@@ -1,0 +1,159 @@
+import type { JsonValue } from '@revstream/events';
+import type { ProjectionTx } from './projection-tx';
+
+export type ColumnType = 'text' | 'integer' | 'bigint' | 'boolean' | 'timestamptz' | 'date' | 'jsonb';
+
+/** A read-model row: column name to value. jsonb columns take any JSON value. */
+export type Row = Readonly<Record<string, JsonValue>>;
+
+/**
+ * A table a document projection renders rows into.
+ *  - `replace` tables hold rows that belong to one document: rows it stops rendering are deleted.
+ *  - `additive` tables sum the `additive` columns over every document (for example MRR per day per
+ *    currency): each document contributes its rows, and a change moves the totals by the difference.
+ *    A row whose totals all come back to zero is deleted, so the table only depends on the final state.
+ */
+export interface ReadModelTable {
+  readonly name: string;
+  readonly columns: Readonly<Record<string, ColumnType>>;
+  readonly primaryKey: readonly string[];
+  readonly mode: 'replace' | 'additive';
+  /** For additive tables: the bigint columns that are summed. Every other column is in the primary key. */
+  readonly additive?: readonly string[];
+}
+
+export type RenderedRows = Readonly<Record<string, readonly Row[]>>;
+
+/** How a document's state appears in tables. Pure: the same state renders the same rows. */
+export interface ReadModel<S> {
+  readonly tables: readonly ReadModelTable[];
+  readonly render: (key: string, state: S) => RenderedRows;
+}
+
+const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+const pkOf = (table: ReadModelTable, row: Row): string => JSON.stringify(table.primaryKey.map((c) => row[c] ?? null));
+
+function columnArray(table: ReadModelTable, column: string, rows: readonly Row[]): unknown[] {
+  const type = table.columns[column];
+  return rows.map((row) => {
+    const value = row[column];
+    if (value === undefined || value === null) return null;
+    return type === 'jsonb' ? JSON.stringify(value) : value;
+  });
+}
+
+function unnestSelect(table: ReadModelTable, columns: readonly string[], firstParam = 1): string {
+  return `SELECT * FROM unnest(${columns.map((c, i) => `$${firstParam + i}::${table.columns[c]}[]`).join(', ')})`;
+}
+
+/** The difference between what documents rendered before and after a batch, per table. */
+export class ReadModelDiff {
+  private readonly upserts = new Map<string, Map<string, Row>>();
+  private readonly deletes = new Map<string, Map<string, Row>>();
+  private readonly additions = new Map<string, Map<string, Record<string, JsonValue>>>();
+
+  constructor(private readonly tables: readonly ReadModelTable[]) {
+    for (const t of tables) {
+      this.upserts.set(t.name, new Map());
+      this.deletes.set(t.name, new Map());
+      this.additions.set(t.name, new Map());
+    }
+  }
+
+  /** Records one document's change. */
+  add(before: RenderedRows, after: RenderedRows): void {
+    for (const table of this.tables) {
+      const was = before[table.name] ?? [];
+      const now = after[table.name] ?? [];
+      if (table.mode === 'replace') this.addReplace(table, was, now);
+      else this.addAdditive(table, was, now);
+    }
+  }
+
+  private addReplace(table: ReadModelTable, was: readonly Row[], now: readonly Row[]): void {
+    const upserts = this.upserts.get(table.name)!;
+    const deletes = this.deletes.get(table.name)!;
+    const previous = new Map(was.map((r) => [pkOf(table, r), r]));
+    const seen = new Set<string>();
+    for (const row of now) {
+      const pk = pkOf(table, row);
+      if (seen.has(pk)) throw new Error(`read model ${table.name}: one document rendered two rows with primary key ${pk}`);
+      seen.add(pk);
+      const old = previous.get(pk);
+      if (old === undefined || JSON.stringify(old) !== JSON.stringify(row)) {
+        if (upserts.has(pk)) throw new Error(`read model ${table.name}: two documents rendered rows with primary key ${pk}`);
+        upserts.set(pk, row);
+      }
+      deletes.delete(pk);
+    }
+    for (const [pk, row] of previous) {
+      if (!seen.has(pk) && !upserts.has(pk)) deletes.set(pk, row);
+    }
+  }
+
+  private addAdditive(table: ReadModelTable, was: readonly Row[], now: readonly Row[]): void {
+    const additions = this.additions.get(table.name)!;
+    const valueColumns = table.additive ?? [];
+    const apply = (row: Row, sign: 1 | -1): void => {
+      const pk = pkOf(table, row);
+      let acc = additions.get(pk);
+      if (acc === undefined) {
+        acc = Object.fromEntries(table.primaryKey.map((c) => [c, row[c] ?? null]));
+        for (const c of valueColumns) acc[c] = 0;
+        additions.set(pk, acc);
+      }
+      for (const c of valueColumns) {
+        const v = row[c];
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Error(`read model ${table.name}.${c}: additive values must be safe integers, got ${JSON.stringify(v)}`);
+        acc[c] = (acc[c] as number) + sign * v;
+      }
+    };
+    for (const row of was) apply(row, -1);
+    for (const row of now) apply(row, 1);
+  }
+
+  /**
+   * Writes the difference: a DELETE, an upsert, and additive increments per table, each one statement.
+   * Rows go in primary-key order, so concurrent transactions lock shared rows in the same order.
+   */
+  async write(tx: ProjectionTx): Promise<void> {
+    const sorted = <R>(m: Map<string, R>): R[] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+    for (const table of this.tables) {
+      const t = `${tx.schema}.${quote(table.name)}`;
+      const pkCols = table.primaryKey;
+      const deletes = sorted(this.deletes.get(table.name)!);
+      if (deletes.length > 0) {
+        await tx.query(
+          `DELETE FROM ${t} WHERE (${pkCols.map(quote).join(', ')}) IN (${unnestSelect(table, pkCols)})`,
+          pkCols.map((c) => columnArray(table, c, deletes)),
+        );
+      }
+      const upserts = sorted(this.upserts.get(table.name)!);
+      if (upserts.length > 0) {
+        const cols = Object.keys(table.columns);
+        const updates = cols.filter((c) => !pkCols.includes(c));
+        await tx.query(
+          `INSERT INTO ${t} (${cols.map(quote).join(', ')}) ${unnestSelect(table, cols)}
+           ON CONFLICT (${pkCols.map(quote).join(', ')}) DO ${updates.length > 0 ? `UPDATE SET ${updates.map((c) => `${quote(c)} = EXCLUDED.${quote(c)}`).join(', ')}` : 'NOTHING'}`,
+          cols.map((c) => columnArray(table, c, upserts)),
+        );
+      }
+      const valueColumns = table.additive ?? [];
+      const additions = sorted(this.additions.get(table.name)!).filter((a) => valueColumns.some((c) => a[c] !== 0));
+      if (additions.length > 0) {
+        const cols = [...pkCols, ...valueColumns];
+        await tx.query(
+          `INSERT INTO ${t} (${cols.map(quote).join(', ')}) ${unnestSelect(table, cols)}
+           ON CONFLICT (${pkCols.map(quote).join(', ')}) DO UPDATE SET ${valueColumns.map((c) => `${quote(c)} = ${t}.${quote(c)} + EXCLUDED.${quote(c)}`).join(', ')}`,
+          cols.map((c) => columnArray(table, c, additions)),
+        );
+        await tx.query(
+          `DELETE FROM ${t} WHERE (${pkCols.map(quote).join(', ')}) IN (${unnestSelect(table, pkCols)})
+             AND ${valueColumns.map((c) => `${quote(c)} = 0`).join(' AND ')}`,
+          pkCols.map((c) => columnArray(table, c, additions)),
+        );
+      }
+    }
+  }
+}

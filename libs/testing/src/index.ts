@@ -1,0 +1,3 @@
+export * from './test-environment';
+export * from './isolated-stack';
+export * from './kafka-helpers';
