@@ -2,6 +2,7 @@ import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutd
 import type { DataSource } from 'typeorm';
 import { createLogger, ObservabilityModule } from '@revstream/observability';
 import { ensureDatabase, PostgresReadiness } from '@revstream/persistence';
+import { TenancyModule } from '@revstream/tenancy';
 import type { ApiConfig } from './api.config';
 import { openReadDataSource, READ_DATA_SOURCE } from './read-database';
 
@@ -21,7 +22,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       global: true,
-      imports: [ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger })],
+      imports: [TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }), ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger })],
       providers: [
         {
           provide: READ_DATA_SOURCE,

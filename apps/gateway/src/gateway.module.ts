@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { KafkaModule, KafkaReadiness } from '@revstream/kafka';
 import { createLogger, ObservabilityModule } from '@revstream/observability';
+import { TenancyModule } from '@revstream/tenancy';
 import type { GatewayConfig } from './gateway.config';
 
 /** The ingest gateway: authenticate, validate, publish to Kafka, answer only once Kafka holds the event. */
@@ -18,6 +19,7 @@ export class GatewayModule {
           logger,
           publisher: { publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS },
         }),
+        TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }),
         ObservabilityModule.forRoot({ checks: [KafkaReadiness], logger }),
       ],
     };

@@ -5,3 +5,4 @@ export * from './checkpoint.entity';
 export * from './migrations/1763700000000-core-tables';
 export * from './checksum';
 export * from './postgres-readiness';
+export * from './sql-client';

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import { CommonConfig, loadConfig } from '@revstream/config';
 import { createSchemaDataSource, redactUrl, runMigrations } from '@revstream/persistence';
+import { TENANCY_MIGRATIONS, TENANCY_SCHEMA } from '@revstream/tenancy';
 import { PROJECTION_APPS } from '../projection-apps';
 
-/** Schemas that are not projections (tenancy: tenants, tokens, products) register here. */
-export const EXTRA_SCHEMAS: Array<{ schema: string; migrations: Function[] }> = [];
+/** Schemas that are not projections: tenancy (tenants, tokens, products). */
+const CONFIG_SCHEMAS: Array<{ schema: string; migrations: Function[] }> = [{ schema: TENANCY_SCHEMA, migrations: TENANCY_MIGRATIONS }];
 
 /** Creates the database when missing and runs every schema's pending migrations. */
 export async function migrateAll(url: string, log: (line: string) => void): Promise<void> {
-  const targets = [...EXTRA_SCHEMAS, ...PROJECTION_APPS.map((a) => ({ schema: a.schema, migrations: a.migrations as Function[] }))];
+  const targets = [...CONFIG_SCHEMAS, ...PROJECTION_APPS.map((a) => ({ schema: a.schema, migrations: a.migrations as Function[] }))];
   for (const target of targets) {
     const ds = createSchemaDataSource({ url, schema: target.schema, migrations: target.migrations });
     try {
