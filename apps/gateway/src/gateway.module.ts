@@ -1,10 +1,21 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { KafkaModule, KafkaReadiness } from '@revstream/kafka';
-import { createLogger, ObservabilityModule } from '@revstream/observability';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { createLogger } from '@revstream/observability';
+import { ProjectionAppModule } from '@revstream/projections';
 import { TenancyModule } from '@revstream/tenancy';
-import type { GatewayConfig } from './gateway.config';
+import { GatewayConfig } from './gateway.config';
+import { gatewayIdentityApp } from './identity/identity.app';
+import { IngestModule } from './ingest/ingest.module';
+import { KafkaBootstrap } from './kafka-bootstrap';
 
-/** The ingest gateway: authenticate, validate, publish to Kafka, answer only once Kafka holds the event. */
+@Global()
+@Module({})
+class GatewayConfigModule {}
+
+/**
+ * The ingest gateway: authenticate, validate, publish to Kafka, answer only once Kafka holds the event.
+ * ProjectionAppModule brings Kafka (the durable EventPublisher), /health (Kafka and Postgres) and
+ * /metrics, and runs the customer-identity projection into the `gateway` schema.
+ */
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
@@ -12,15 +23,20 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        KafkaModule.forRoot({
-          brokers: config.KAFKA_BROKERS,
-          clientId: `revstream-gateway-${config.INSTANCE_ID}`,
-          topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          logger,
+        {
+          module: GatewayConfigModule,
+          providers: [{ provide: GatewayConfig, useValue: config }, KafkaBootstrap],
+          exports: [GatewayConfig, KafkaBootstrap],
+        },
+        ProjectionAppModule.forRoot({
+          ...gatewayIdentityApp,
+          config,
           publisher: { publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS },
+          // The gateway boots while Kafka is down (it answers 503 until Kafka is back): main.ts ensures topics.
+          ensureTopicsAtBoot: false,
         }),
         TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }),
-        ObservabilityModule.forRoot({ checks: [KafkaReadiness], logger }),
+        IngestModule,
       ],
     };
   }

@@ -3,18 +3,28 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { loadConfig } from '@revstream/config';
-import { Topics } from '@revstream/events';
-import { ensureTopics, KAFKA } from '@revstream/kafka';
+import type { Logger } from '@revstream/observability';
+import { connectProjections, PROJECTION_LOGGER } from '@revstream/projections';
 import { GatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
+import { installIngestHttp } from './ingest/shared/ingest-http';
+import { KafkaBootstrap } from './kafka-bootstrap';
+
+/** Request bodies above this are refused with 413. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), new FastifyAdapter({ bodyLimit: 1024 * 1024 }), {
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }), {
     bufferLogs: true,
   });
   app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks();
-  await ensureTopics(app.get(KAFKA), app.get(Topics), { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+  installIngestHttp(app, app.get<Logger>(PROJECTION_LOGGER));
+  // The identity projection runs beside the HTTP API, as consumer apps run theirs (ProjectionTransport).
+  connectProjections(app);
+  await app.get(KafkaBootstrap).start(async () => {
+    await app.startAllMicroservices();
+  });
   return app;
 }
 

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import type { ConsumerConfig } from '@revstream/config';
 import { Topics } from '@revstream/events';
-import { ensureTopics, EventPublisher, KAFKA, KafkaModule, KafkaReadiness } from '@revstream/kafka';
+import { ensureTopics, EventPublisher, type EventPublisherOptions, KAFKA, KafkaModule, KafkaReadiness } from '@revstream/kafka';
 import { createLogger, type Logger, ObservabilityModule } from '@revstream/observability';
 import { createSchemaDataSource, PostgresReadiness, runMigrations } from '@revstream/persistence';
 import type { ProjectionHandler } from './projection-handler';
@@ -23,6 +23,14 @@ export interface ProjectionAppOptions {
   entities?: MixedList<Function | string | EntitySchema>;
   /** The projections this app runs; each gets its own runner, checkpoints and consumer group. */
   handlers: readonly ProjectionHandler[];
+  /** Publisher settings (an app that also ingests, the gateway, sets its publish timeout). */
+  publisher?: Partial<EventPublisherOptions>;
+  /**
+   * Create missing topics while the app boots (default). An app that must boot while Kafka is down
+   * (the gateway: it answers 503 until Kafka is back) sets false and ensures them before it starts
+   * its runners.
+   */
+  ensureTopicsAtBoot?: boolean;
 }
 
 @Injectable()
@@ -47,7 +55,13 @@ export class ProjectionAppModule {
       module: ProjectionAppModule,
       global: true,
       imports: [
-        KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: `revstream-${options.name}-${config.INSTANCE_ID}`, topicPrefix: config.KAFKA_TOPIC_PREFIX, logger }),
+        KafkaModule.forRoot({
+          brokers: config.KAFKA_BROKERS,
+          clientId: `revstream-${options.name}-${config.INSTANCE_ID}`,
+          topicPrefix: config.KAFKA_TOPIC_PREFIX,
+          logger,
+          ...(options.publisher ? { publisher: options.publisher } : {}),
+        }),
         ObservabilityModule.forRoot({ checks: [KafkaReadiness, PostgresReadiness], logger }),
       ],
       providers: [
@@ -73,7 +87,9 @@ export class ProjectionAppModule {
           provide: ProjectionTransport,
           inject: [KAFKA, Topics, EventPublisher, PROJECTION_DATA_SOURCE],
           useFactory: async (kafka: Kafka, topics: Topics, publisher: EventPublisher, dataSource: DataSource) => {
-            await ensureTopics(kafka, topics, { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+            if (options.ensureTopicsAtBoot !== false) {
+              await ensureTopics(kafka, topics, { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+            }
             return new ProjectionTransport(
               options.handlers.map(
                 (handler) =>

@@ -1,4 +1,4 @@
-import type { DynamicModule, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -12,8 +12,17 @@ export async function startProjectionApp(rootModule: Type | DynamicModule, port:
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, new FastifyAdapter(), { bufferLogs: true });
   app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks();
-  app.connectMicroservice({ strategy: app.get(ProjectionTransport) }, { inheritAppConfig: true });
+  connectProjections(app);
   await app.startAllMicroservices();
   await app.listen(port, host);
   return app;
+}
+
+/**
+ * Connects the app's ProjectionTransport (its runners) as a Nest microservice; `startAllMicroservices()`
+ * then starts them and app shutdown stops them. Used by startProjectionApp, and by the gateway, which
+ * runs a projection beside its HTTP API.
+ */
+export function connectProjections(app: INestApplication): void {
+  app.connectMicroservice({ strategy: app.get(ProjectionTransport) }, { inheritAppConfig: true });
 }

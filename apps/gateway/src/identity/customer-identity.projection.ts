@@ -1,0 +1,100 @@
+import type { DocumentProjection, DomainEvent } from '@revstream/events';
+import type { ReadModel, RenderedRows } from '@revstream/projections';
+
+/**
+ * Learns who a Stripe customer is under other names, from events that carry both: an email hash or
+ * an external user id alongside a Stripe customer id (Revenue Linter events; Valued customers with
+ * `stripe_customer_id`). One document per tenant and Stripe customer; for each alias, the latest
+ * time it was seen with that customer. Order-independent (a max per alias), so late events and
+ * replays give the same rows. The read model answers `GET /api/v1/access?email=`.
+ */
+export type AliasKind = 'email' | 'external';
+
+export interface CustomerIdentityState {
+  tenantId: string;
+  stripeCustomerId: string;
+  /** `<kind>:<alias>` -> ISO instant it was last seen with this customer. */
+  aliases: Record<string, string>;
+}
+
+export type IdentityEvent = DomainEvent<'revlint.product_event' | 'valued.revenue'>;
+
+interface Sighting {
+  stripeCustomerId: string;
+  aliases: string[];
+}
+
+const nonEmpty = (v: string | null | undefined): v is string => typeof v === 'string' && v.length > 0;
+
+/** The Stripe customer and the aliases an event shows together; null when it shows no such pair. */
+export function sightingOf(event: IdentityEvent): Sighting | null {
+  let stripe: string | null | undefined;
+  const aliases: string[] = [];
+  switch (event.type) {
+    case 'revlint.product_event':
+      stripe = event.data.stripeCustomerId;
+      if (nonEmpty(event.data.externalUserId)) aliases.push(`external:${event.data.externalUserId}`);
+      if (nonEmpty(event.data.email)) aliases.push(`email:${event.data.email}`);
+      break;
+    case 'valued.revenue':
+      stripe = event.data.customer?.stripe_customer_id;
+      if (nonEmpty(event.data.customer?.id)) aliases.push(`external:${event.data.customer!.id}`);
+      if (nonEmpty(event.data.customer?.email)) aliases.push(`email:${event.data.customer!.email}`);
+      break;
+  }
+  return nonEmpty(stripe) && aliases.length > 0 ? { stripeCustomerId: stripe, aliases } : null;
+}
+
+export const customerIdentityProjection: DocumentProjection<CustomerIdentityState, IdentityEvent> = {
+  name: 'customer_identity',
+  version: 1,
+  canHandle: ['revlint.product_event', 'valued.revenue'],
+  initialState: () => ({ tenantId: '', stripeCustomerId: '', aliases: {} }),
+  keyOf: (event) => {
+    const sighting = sightingOf(event);
+    return sighting === null ? null : `${event.metadata.tenantId}|${sighting.stripeCustomerId}`;
+  },
+  evolve: (state, event) => {
+    switch (event.type) {
+      case 'revlint.product_event':
+      case 'valued.revenue': {
+        const sighting = sightingOf(event);
+        if (sighting === null) return state;
+        const seenAt = new Date(event.metadata.occurredAt).toISOString();
+        const aliases = { ...state.aliases };
+        for (const alias of sighting.aliases) {
+          const previous = aliases[alias];
+          if (previous === undefined || previous < seenAt) aliases[alias] = seenAt;
+        }
+        return { tenantId: event.metadata.tenantId, stripeCustomerId: sighting.stripeCustomerId, aliases };
+      }
+    }
+  },
+};
+
+export const CUSTOMER_ALIASES_TABLE = 'customer_aliases';
+
+export const customerIdentityReadModel: ReadModel<CustomerIdentityState> = {
+  tables: [
+    {
+      name: CUSTOMER_ALIASES_TABLE,
+      mode: 'replace',
+      columns: { tenant_id: 'text', kind: 'text', alias: 'text', stripe_customer_id: 'text', last_seen_at: 'timestamptz' },
+      primaryKey: ['tenant_id', 'kind', 'alias', 'stripe_customer_id'],
+    },
+  ],
+  render: (_key, state): RenderedRows => ({
+    [CUSTOMER_ALIASES_TABLE]: Object.keys(state.aliases)
+      .sort()
+      .map((key) => {
+        const colon = key.indexOf(':');
+        return {
+          tenant_id: state.tenantId,
+          kind: key.slice(0, colon),
+          alias: key.slice(colon + 1),
+          stripe_customer_id: state.stripeCustomerId,
+          last_seen_at: state.aliases[key]!,
+        };
+      }),
+  }),
+};
