@@ -12,6 +12,9 @@ import { sourceOfUrl } from './ingest-source';
  *    sends them so) and refused with 415 elsewhere, like any content type that is not JSON;
  *  - requests are counted by source and status.
  */
+const JSON_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const TEXT_TYPE = /^\s*text\/plain\s*(?:;|$)/i;
+
 export function installIngestHttp(app: NestFastifyApplication, logger: Logger): void {
   const fastify = app.getHttpAdapter().getInstance();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
@@ -22,6 +25,16 @@ export function installIngestHttp(app: NestFastifyApplication, logger: Logger): 
       return;
     }
     parseJson(request, body as string, done);
+  });
+  // Only JSON is spoken here: form bodies and anything else are refused before they are parsed.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    const source = sourceOfUrl(request.url);
+    const type = request.headers['content-type'];
+    if (source !== null && type !== undefined && !JSON_TYPE.test(type) && !(source === 'pulsora' && TEXT_TYPE.test(type))) {
+      done(new IngestError('unsupported_media_type'), payload);
+      return;
+    }
+    done(null, payload);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const source = sourceOfUrl(request.url);
