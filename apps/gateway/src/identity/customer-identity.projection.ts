@@ -66,7 +66,9 @@ export const customerIdentityProjection: DocumentProjection<CustomerIdentityStat
           const previous = aliases[alias];
           if (previous === undefined || previous < seenAt) aliases[alias] = seenAt;
         }
-        return { tenantId: event.metadata.tenantId, stripeCustomerId: sighting.stripeCustomerId, aliases };
+        // Keys sorted, so the document is the same whatever order the aliases arrived in.
+        const sorted = Object.fromEntries(Object.keys(aliases).sort().map((k) => [k, aliases[k]!]));
+        return { tenantId: event.metadata.tenantId, stripeCustomerId: sighting.stripeCustomerId, aliases: sorted };
       }
     }
   },
