@@ -2,11 +2,17 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { ConfigError } from '@revstream/config';
 import { registerMigrate } from './commands/migrate.command';
+import { registerProducts } from './commands/products.command';
+import { registerTenants } from './commands/tenants.command';
+import { registerTokens } from './commands/tokens.command';
 
 /** `npm run cli -- <command>`: the operator's tool. */
 export function buildCli(): Command {
   const program = new Command('revstream').description('Revstream operator CLI').showHelpAfterError();
   registerMigrate(program);
+  registerTenants(program);
+  registerTokens(program);
+  registerProducts(program);
   return program;
 }
 
