@@ -1,4 +1,4 @@
-import { IsInt, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
 import { ConsumerConfig } from '@revstream/config';
 
 /**
@@ -32,4 +32,11 @@ export class GatewayConfig extends ConsumerConfig {
 
   @IsInt() @Min(1)
   REVENIUM_RATE_LIMIT_PER_MINUTE: number = 300_000;
+
+  /**
+   * Run the customer-identity projection (behind GET /api/v1/access) in this instance. With several
+   * gateway instances they share its work (one consumer group); `off` leaves it to the others.
+   */
+  @IsIn(['on', 'off'])
+  IDENTITY_PROJECTION: 'on' | 'off' = 'on';
 }

@@ -30,6 +30,7 @@ export class GatewayModule {
         },
         ProjectionAppModule.forRoot({
           ...gatewayIdentityApp,
+          handlers: config.IDENTITY_PROJECTION === 'on' ? gatewayIdentityApp.handlers : [],
           config,
           publisher: { publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS },
           // The gateway boots while Kafka is down (it answers 503 until Kafka is back): main.ts ensures topics.

@@ -63,7 +63,7 @@ describe('Revenium: POST /meter/v2/events (real broker)', () => {
   });
 
   it('401 without a valid x-api-key (a Bearer header is not how Revenium authenticates)', async () => {
-    for (const headers of [{}, { 'x-api-key': 'nope' }, { authorization: `Bearer ${h.tenant.tokens.ingest}` }]) {
+    for (const headers of [{}, { 'x-api-key': 'nope' }, { authorization: `Bearer ${h.tenant.tokens.ingest}` }] as Array<Record<string, string>>) {
       const response = await h.request('POST', PATH, { transactionId: 't', payload: { calls: 1 } }, headers);
       expect(response.status).toBe(401);
       expect(response.body).toEqual({ error: 'Invalid API key' });

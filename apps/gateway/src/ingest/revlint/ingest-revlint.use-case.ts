@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import stringify from 'safe-stable-stringify';
 import { createEnvelope, type Envelope, type JsonObject, type RevlintProductEventData } from '@revstream/events';
@@ -14,7 +14,7 @@ import type { RevlintBatchDto } from './revlint.dto';
  * every field, to the millisecond of occurredAt, are one event.
  */
 export function revlintEventId(tenantId: string, event: RevlintProductEventData): string {
-  const h = createHash('sha256').update(tenantId).update('\u0000').update(stringify(event) ?? '').digest();
+  const h = hash('sha256', `${tenantId}\u0000${stringify(event) ?? ''}`, 'buffer') as Buffer;
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const hex = h.subarray(0, 16).toString('hex');
@@ -28,7 +28,7 @@ export class IngestRevlintUseCase {
 
   async execute(tenant: TenantInfo, batch: RevlintBatchDto): Promise<{ accepted: number }> {
     const receivedAt = new Date().toISOString();
-    const hash = (email: string): string => hashEmail(tenant.emailSalt, email);
+    const hashOf = (email: string): string => hashEmail(tenant.emailSalt, email);
     const envelopes: Envelope<'revlint.product_event'>[] = batch.events.map((e) => {
       const body: RevlintProductEventData = hashEmailsInPlace(
         {
@@ -39,7 +39,7 @@ export class IngestRevlintUseCase {
           properties: (e.properties ?? {}) as JsonObject,
           ...(e.email !== undefined && e.email !== null ? { email: e.email } : {}),
         },
-        hash,
+        hashOf,
       );
       return createEnvelope({
         eventId: revlintEventId(tenant.id, body),

@@ -1,16 +1,16 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, ValidateIf, ValidateNested } from 'class-validator';
-import { IsIdentifier, IsIsoInstant, IsJsonObject, IsNonEmptyString } from '../shared/validators';
+import { ArrayMaxSize, ArrayMinSize, IsArray, ValidateNested } from 'class-validator';
+import { IsIsoInstant, IsNonEmptyString, OptionalIdentifier, OptionalJsonObject, OptionalNonEmptyString, OptionalString } from '../shared/validators';
 
 /** Events per request at most: a bigger batch is refused whole (400). */
 export const MAX_EVENTS_PER_BATCH = 1000;
 
 /** One product event (seed 000). At least one of externalUserId and stripeCustomerId (checked in the use case's extra check). */
 export class RevlintEventDto {
-  @IsOptional() @IsIdentifier()
+  @OptionalIdentifier()
   externalUserId?: string | number | null;
 
-  @IsOptional() @IsNonEmptyString()
+  @OptionalNonEmptyString()
   stripeCustomerId?: string | null;
 
   @IsNonEmptyString()
@@ -19,11 +19,11 @@ export class RevlintEventDto {
   @IsIsoInstant()
   occurredAt!: string;
 
-  @IsOptional() @IsJsonObject()
+  @OptionalJsonObject()
   properties?: Record<string, unknown> | null;
 
   /** Optional; hashed before it is stored (seed 000: "Email is optional and hashed before storage"). */
-  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString({ message: 'must be a string' })
+  @OptionalString()
   email?: string | null;
 }
 

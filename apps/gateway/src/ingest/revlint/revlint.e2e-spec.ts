@@ -116,7 +116,7 @@ describe('Revenue Linter: POST /api/v1/events/product (real broker)', () => {
 
   it('refuses missing, unknown and wrong-kind tokens with 401', async () => {
     const body = SEED_BODIES.endpoint;
-    for (const headers of [{}, { authorization: 'Bearer rsi_nope' }, { authorization: `Bearer ${h.tenant.tokens.read}` }, { authorization: h.tenant.tokens.ingest }]) {
+    for (const headers of [{}, { authorization: 'Bearer rsi_nope' }, { authorization: `Bearer ${h.tenant.tokens.read}` }, { authorization: h.tenant.tokens.ingest }] as Array<Record<string, string>>) {
       const response = await h.request('POST', PATH, body, headers);
       expect(response.status).toBe(401);
       expect(response.body).toEqual({ error: 'Invalid API key' });

@@ -62,7 +62,7 @@ describe('Revnu: POST /api/v1/usage (real broker)', () => {
   });
 
   it('401 for a missing or invalid key', async () => {
-    for (const headers of [{}, { authorization: 'Bearer rev_your_api_key' }, { authorization: `Bearer ${h.tenant.tokens.secret}` }]) {
+    for (const headers of [{}, { authorization: 'Bearer rev_your_api_key' }, { authorization: `Bearer ${h.tenant.tokens.secret}` }] as Array<Record<string, string>>) {
       const response = await h.request('POST', PATH, { productId: 'k57abc123...', stripeCustomerId: 'cus_1', value: 1 }, headers);
       expect(response.status).toBe(401);
       expect(response.body).toEqual({ error: 'Invalid API key' });

@@ -21,8 +21,21 @@ function words(key: string): string[] {
     .filter((w) => w.length > 0);
 }
 
+/** Keys repeat across events (`properties.feature`, …): remember what each one is. Bounded. */
+const keyVerdicts = new Map<string, boolean>();
+
 /** Whether a key names a credential. */
 export function isSecretKey(key: string): boolean {
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = classifyKey(key);
+    if (keyVerdicts.size >= 50_000) keyVerdicts.clear();
+    keyVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+function classifyKey(key: string): boolean {
   const w = words(key);
   if (w.length === 0) return false;
   if (w[w.length - 1] === TOKEN_WORD) return true;
