@@ -107,7 +107,8 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   // BENCH_PROFILE=1: the gateway writes a V8 CPU profile to bench/results/tmp/ when it exits.
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(projectRoot(), 'bench/results/tmp')}`] : [];
-  const child = spawn(process.execPath, [...profile, join(projectRoot(), 'dist/apps/gateway/src/main.js')], {
+  const nodeFlags = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
+  const child = spawn(process.execPath, [...nodeFlags, ...profile, join(projectRoot(), 'dist/apps/gateway/src/main.js')], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', KAFKA_BROKERS: BROKERS, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -178,6 +179,8 @@ async function main(): Promise<void> {
       machine: `${(await import('node:os')).cpus().length} cores, node ${process.version}`,
       durationSeconds: elapsed,
       tenants: TENANTS,
+      gatewayNodeFlags: nodeFlags.join(' '),
+      identityProjection: process.env.IDENTITY_PROJECTION ?? 'on',
       eventsAccepted: accepted,
       eventsPerSecond: Math.round(accepted / elapsed),
       eventsOnTopics: onTopics,
