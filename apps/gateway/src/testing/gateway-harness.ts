@@ -65,6 +65,42 @@ export async function deadPort(): Promise<number> {
   });
 }
 
+/** The settings of a gateway whose Kafka does not answer: nothing listens on its broker port, and it gives up after 1 s. */
+export async function kafkaDownEnv(): Promise<Record<string, string>> {
+  return { KAFKA_BROKERS: `127.0.0.1:${await deadPort()}`, KAFKA_PUBLISH_TIMEOUT_MS: '1000', LOG_LEVEL: 'silent' };
+}
+
+/**
+ * A second gateway on the harness's stack (same database and topics, other settings) for the
+ * enclosing describe block: booted before its tests, closed after. Returns its base URL.
+ */
+export function sideGateway(harness: () => GatewayHarness, env: () => Promise<Record<string, string>> | Record<string, string>): () => string {
+  let app: NestFastifyApplication | undefined;
+  let url = '';
+  beforeAll(async () => {
+    ({ app, url } = await bootGateway(harness().stack, await env()));
+  });
+  afterAll(async () => app?.close());
+  return () => url;
+}
+
+/**
+ * The Kafka-down contract of every endpoint: the request is refused with `status` (503, Revnu 502)
+ * and Retry-After, never a 2xx, and nothing reaches the source's topic.
+ */
+export async function expectRefusedWhileKafkaIsDown(
+  h: GatewayHarness,
+  downUrl: string,
+  request: { source: RawSource; path: string; body: unknown; headers: Record<string, string>; status?: number },
+): Promise<HttpResult> {
+  const before = await h.topicSize(request.source);
+  const response = await send(downUrl, 'POST', request.path, request.body, request.headers);
+  expect(response.status).toBe(request.status ?? 503);
+  expect(response.headers.get('retry-after')).toBe('5');
+  expect(await h.topicSize(request.source)).toBe(before);
+  return response;
+}
+
 export async function startGatewayHarness(label: string, env: Record<string, string> = {}): Promise<GatewayHarness> {
   const stack = await isolatedStack(label);
   const { app, url } = await bootGateway(stack, env);

@@ -1,6 +1,5 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { REVENIUM_SOURCE_TYPES } from '@revstream/events';
-import { bootGateway, deadPort, type GatewayHarness, send, startGatewayHarness } from '../../testing/gateway-harness';
+import { expectRefusedWhileKafkaIsDown, type GatewayHarness, kafkaDownEnv, sideGateway, startGatewayHarness } from '../../testing/gateway-harness';
 
 const PATH = '/meter/v2/events';
 
@@ -73,19 +72,12 @@ describe('Revenium: POST /meter/v2/events (real broker)', () => {
   });
 
   describe('when Kafka does not answer', () => {
-    let down: NestFastifyApplication;
-    let url: string;
-    beforeAll(async () => {
-      ({ app: down, url } = await bootGateway(h.stack, { KAFKA_BROKERS: `127.0.0.1:${await deadPort()}`, KAFKA_PUBLISH_TIMEOUT_MS: '1000', LOG_LEVEL: 'silent' }));
-    });
-    afterAll(async () => down.close());
+    const url = sideGateway(() => h, kafkaDownEnv);
 
     it('answers 503 with Retry-After, never 201, and publishes nothing', async () => {
-      const before = await h.topicSize('revenium');
-      const response = await send(url, 'POST', PATH, { transactionId: 'txn-down', payload: { apiCalls: 1 } }, auth);
-      expect(response.status).toBe(503);
-      expect(response.headers.get('retry-after')).toBe('5');
-      expect(await h.topicSize('revenium')).toBe(before);
+      const body = { transactionId: 'txn-down', payload: { apiCalls: 1 } };
+      const response = await expectRefusedWhileKafkaIsDown(h, url(), { source: 'revenium', path: PATH, body, headers: auth });
+      expect(response.body).toEqual({ error: 'Temporarily unable to store events; retry later' });
     });
   });
 });

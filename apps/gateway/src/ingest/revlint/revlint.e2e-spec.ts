@@ -1,8 +1,7 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DomainEvent } from '@revstream/events';
 import { hashEmail, TenantDirectory } from '@revstream/tenancy';
 import { eventually } from '@revstream/testing';
-import { bootGateway, deadPort, type GatewayHarness, send, startGatewayHarness } from '../../testing/gateway-harness';
+import { expectRefusedWhileKafkaIsDown, type GatewayHarness, kafkaDownEnv, send, sideGateway, startGatewayHarness } from '../../testing/gateway-harness';
 
 const PATH = '/api/v1/events/product';
 
@@ -178,6 +177,15 @@ describe('Revenue Linter: POST /api/v1/events/product (real broker)', () => {
     expect(proto.body).toMatchObject({ error: 'Malformed JSON body' });
   });
 
+  it('counts requests, and events accepted and refused by source and reason, on /metrics', async () => {
+    const metrics = (await h.request('GET', '/metrics')).text;
+    expect(metrics).toMatch(/^revstream_gateway_requests_total\{source="revlint",status="202"\} \d+/m);
+    expect(metrics).toMatch(/^revstream_gateway_events_accepted_total\{source="revlint"\} \d+/m);
+    expect(metrics).toMatch(/^revstream_gateway_events_refused_total\{source="revlint",reason="invalid"\} \d+/m);
+    expect(metrics).toMatch(/^revstream_gateway_events_refused_total\{source="revlint",reason="secret"\} \d+/m);
+    expect(metrics).toMatch(/^revstream_kafka_produce_seconds_count\{outcome="acked"\} \d+/m);
+  });
+
   it('refuses a revoked token within 5 seconds', async () => {
     const tenant = await h.repo.createTenant('revoked');
     const headers = { authorization: `Bearer ${tenant.tokens.ingest}` };
@@ -188,23 +196,12 @@ describe('Revenue Linter: POST /api/v1/events/product (real broker)', () => {
   });
 
   describe('when Kafka does not answer', () => {
-    let down: NestFastifyApplication;
-    let url: string;
+    const url = sideGateway(() => h, kafkaDownEnv);
 
-    beforeAll(async () => {
-      ({ app: down, url } = await bootGateway(h.stack, { KAFKA_BROKERS: `127.0.0.1:${await deadPort()}`, KAFKA_PUBLISH_TIMEOUT_MS: '1000', LOG_LEVEL: 'silent' }));
-    });
-    afterAll(async () => down.close());
-
-    it('answers 503 with Retry-After, never a 2xx, and publishes nothing', async () => {
-      const before = await h.topicSize('revlint');
-      const response = await send(url, 'POST', PATH, SEED_BODIES.expansionReady, auth);
-      expect(response.status).toBe(503);
-      expect(response.headers.get('retry-after')).toBe('5');
+    it('answers 503 with Retry-After, never a 2xx, publishes nothing, and reports not ready', async () => {
+      const response = await expectRefusedWhileKafkaIsDown(h, url(), { source: 'revlint', path: PATH, body: SEED_BODIES.expansionReady, headers: auth });
       expect(response.body).toEqual({ error: 'Temporarily unable to store events; retry later' });
-      const health = await send(url, 'GET', '/health');
-      expect(health.status).toBe(503);
-      expect(await h.topicSize('revlint')).toBe(before);
+      expect((await send(url(), 'GET', '/health')).status).toBe(503);
     });
   });
 });

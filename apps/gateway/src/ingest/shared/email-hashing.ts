@@ -1,3 +1,5 @@
+import { memoizeByString } from './memo';
+
 /**
  * Emails never reach Kafka in plain text. Pure: given a hash function (the tenant's salted
  * `hashEmail`), replaces in place
@@ -15,18 +17,8 @@ const HASH_PREFIX = 'emailhash:';
 const EMAIL_IN_TEXT = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+/g;
 const WHOLE_EMAIL = /^\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\s*$/;
 
-const keyVerdicts = new Map<string, boolean>();
-
 /** Keys whose value is an email address: the last word is `email`/`mail`, or the words end in `email address`. */
-export function isEmailKey(key: string): boolean {
-  let verdict = keyVerdicts.get(key);
-  if (verdict === undefined) {
-    verdict = classifyKey(key);
-    if (keyVerdicts.size >= 50_000) keyVerdicts.clear();
-    keyVerdicts.set(key, verdict);
-  }
-  return verdict;
-}
+export const isEmailKey = memoizeByString(classifyKey);
 
 function classifyKey(key: string): boolean {
   const k = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();

@@ -1,4 +1,5 @@
 import { childPath } from './json-path';
+import { memoizeByString } from './memo';
 
 /**
  * Finds secret-like content in a JSON body: keys that name a credential (password, secret, token,
@@ -21,19 +22,8 @@ function words(key: string): string[] {
     .filter((w) => w.length > 0);
 }
 
-/** Keys repeat across events (`properties.feature`, …): remember what each one is. Bounded. */
-const keyVerdicts = new Map<string, boolean>();
-
 /** Whether a key names a credential. */
-export function isSecretKey(key: string): boolean {
-  let verdict = keyVerdicts.get(key);
-  if (verdict === undefined) {
-    verdict = classifyKey(key);
-    if (keyVerdicts.size >= 50_000) keyVerdicts.clear();
-    keyVerdicts.set(key, verdict);
-  }
-  return verdict;
-}
+export const isSecretKey = memoizeByString(classifyKey);
 
 function classifyKey(key: string): boolean {
   const w = words(key);
