@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Request, type Result } from 'autocannon';
 import { Topics } from '@revstream/events';
@@ -14,19 +15,24 @@ import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revli
  * `npm run bench:ingest`: the gateway as a child process against the real broker (acks=all) and
  * Postgres, on its own topic prefix and database; HTTP load with autocannon: Revenue Linter batches
  * of 100 events, plus a mix of single events to Pulsora, Revnu, Valued and Revenium, over many
- * tenants. Reports events/s acknowledged, p50/p99 latency, the gateway's peak RSS and CPU, and
- * checks the topics hold at least what was acknowledged. Writes bench/results/ingest-<date>.{md,json}.
+ * tenants. Measured twice: the gateway as deployed (its customer-identity projection on), and the
+ * ingest path alone (IDENTITY_PROJECTION=off). Reports events/s acknowledged, p50/p99 latency, the
+ * gateway's peak RSS and CPU per event, checks the topics hold at least what was acknowledged, and
+ * writes bench/results/ingest-<date>.{md,json}.
  *
- * Knobs (environment): BENCH_DURATION_S (20), BENCH_BATCH_CONNECTIONS (16), BENCH_SINGLE_CONNECTIONS (16),
- * BENCH_TENANTS (100), BENCH_BATCH_SIZE (100).
+ * Knobs (environment): BENCH_DURATION_S (20), BENCH_BATCH_CONNECTIONS (16), BENCH_SINGLE_CONNECTIONS
+ * (16), BENCH_TENANTS (100), BENCH_BATCH_SIZE (100), BENCH_MODES (`on,off`: identity projection),
+ * BENCH_GATEWAY_NODE_FLAGS, BENCH_PROFILE=1 (V8 CPU profiles in bench/results/tmp/).
  */
 
-const env = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
-const DURATION_S = env('BENCH_DURATION_S', 20);
-const BATCH_CONNECTIONS = env('BENCH_BATCH_CONNECTIONS', 16);
-const SINGLE_CONNECTIONS = env('BENCH_SINGLE_CONNECTIONS', 16);
-const TENANTS = env('BENCH_TENANTS', 100);
-const BATCH_SIZE = env('BENCH_BATCH_SIZE', 100);
+const num = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
+const DURATION_S = num('BENCH_DURATION_S', 20);
+const BATCH_CONNECTIONS = num('BENCH_BATCH_CONNECTIONS', 16);
+const SINGLE_CONNECTIONS = num('BENCH_SINGLE_CONNECTIONS', 16);
+const TENANTS = num('BENCH_TENANTS', 100);
+const BATCH_SIZE = num('BENCH_BATCH_SIZE', 100);
+const MODES = (process.env.BENCH_MODES ?? 'on,off').split(',').map((m) => m.trim()) as Array<'on' | 'off'>;
+const NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream';
 
@@ -44,208 +50,239 @@ async function freePort(): Promise<number> {
 }
 
 /** Peak resident set (VmHWM) and CPU seconds (user + system) of a process, from /proc. */
-function procStats(pid: number): { peakRssMiB: number; rssMiB: number; cpuSeconds: number } {
+function procStats(pid: number): { peakRssMiB: number; cpuSeconds: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]); // utime, stime (fields 14, 15)
-  return { peakRssMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024, cpuSeconds: ticks / 100 };
+  return { peakRssMiB: peakKiB / 1024, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 }; // utime + stime, in ticks
 }
 
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    try {
-      const r = await fetch(`${url}/health`);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('gateway did not become ready');
+function load(opts: autocannon.Options): Promise<Result> {
+  return new Promise((resolve, reject) => autocannon(opts, (error, result) => (error ? reject(error) : resolve(result))));
 }
 
-interface Phase {
-  name: string;
-  eventsPerRequest: number;
-  result: Result;
-}
-
-function run(opts: autocannon.Options): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(opts, (error, result) => (error ? reject(error) : resolve(result)));
-  });
-}
-
-async function main(): Promise<void> {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const prefix = `bench_ingest_${Date.now().toString(36)}`;
-  const dbUrl = new URL(BASE_DB);
-  dbUrl.pathname = `/rs_bench_ingest_${Date.now().toString(36)}`;
-  const databaseUrl = dbUrl.toString();
-  const topics = new Topics(prefix);
-  const kafka = createKafka({ brokers: BROKERS, clientId: 'bench-ingest' });
-
-  log(`database ${databaseUrl}, topic prefix ${prefix}`);
-  await ensureDatabase(databaseUrl);
-  await ensureTopics(kafka, topics, { partitions: 6, replicationFactor: 1 });
-
-  // Tenants and the Revnu product, written the way the CLI writes them.
-  const ds = createTenancyDataSource(databaseUrl, 2);
-  await runMigrations(ds, databaseUrl);
-  const repo = new TenancyRepository(sqlClient(ds));
-  const tenants: BenchTenant[] = [];
-  for (let i = 0; i < TENANTS; i++) {
-    const t = await repo.createTenant(`bench ${i}`);
-    await repo.upsertProduct({ tenantId: t.tenantId, productId: 'prod_api', model: 'metered', eventName: 'api_calls', currency: 'USD', unitAmount: 2, flatAmount: null });
-    tenants.push({ tenantId: t.tenantId, ingest: t.tokens.ingest, secret: t.tokens.secret, public: t.tokens.public });
-  }
-  await ds.destroy();
-
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // BENCH_PROFILE=1: the gateway writes a V8 CPU profile to bench/results/tmp/ when it exits.
-  const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(projectRoot(), 'bench/results/tmp')}`] : [];
-  const nodeFlags = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
-  const child = spawn(process.execPath, [...nodeFlags, ...profile, join(projectRoot(), 'dist/apps/gateway/src/main.js')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', KAFKA_BROKERS: BROKERS, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  let outcome: Record<string, unknown> | undefined;
+async function rawTotal(kafka: ReturnType<typeof createKafka>, topics: Topics): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
   try {
-    await waitReady(url, child);
-    log(`gateway pid ${child.pid} ready on ${url}`);
+    let total = 0;
+    for (const topic of topics.allRaw) total += (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+    return total;
+  } finally {
+    await admin.disconnect();
+  }
+}
 
-    const batches = revlintBatches(200, BATCH_SIZE);
-    let b = 0;
-    let s = 0;
-    const json = { 'content-type': 'application/json' };
-    const tenantOf = (i: number): BenchTenant => tenants[i % tenants.length]!;
-    const batchRequest: Request = {
+interface Setup {
+  databaseUrl: string;
+  prefix: string;
+  topics: Topics;
+  kafka: ReturnType<typeof createKafka>;
+  tenants: BenchTenant[];
+}
+
+interface PhaseOutcome {
+  name: string;
+  connections: number;
+  requestsPerSecond: number;
+  eventsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  status: Record<string, number>;
+  errors: number;
+}
+
+interface Outcome {
+  identityProjection: 'on' | 'off';
+  durationSeconds: number;
+  eventsAccepted: number;
+  eventsPerSecond: number;
+  eventsOnTopics: number;
+  gateway: { peakRssMiB: number; cpuCoresUsed: number; cpuMicrosecondsPerEvent: number };
+  loadAverageAtEnd: number[];
+  phases: PhaseOutcome[];
+}
+
+/** The requests: batches rotate over pre-built bodies; singles cycle through the mix; both spread over the tenants. */
+function requests(tenants: BenchTenant[]): { batch: Request; single: Request } {
+  const batches = revlintBatches(200, BATCH_SIZE);
+  const json = { 'content-type': 'application/json' };
+  const tenantOf = (i: number): BenchTenant => tenants[i % tenants.length]!;
+  // The single-event mix, in this proportion: 2 Pulsora pageviews, 1 Pulsora revenue, 1 Revnu, 1 Valued, 2 Revenium.
+  const mix: Array<(i: number, t: BenchTenant) => { path: string; headers: Record<string, string>; body: string }> = [
+    (i, t) => ({ path: '/api/ingest', headers: { ...json, 'x-api-token': t.public }, body: pulsoraPageview(i) }),
+    (i, t) => ({ path: '/api/ingest', headers: { ...json, 'x-api-token': t.secret }, body: pulsoraRevenue(i) }),
+    (i, t) => ({ path: '/api/v1/usage', headers: { ...json, authorization: `Bearer ${t.ingest}` }, body: revnuUsage(i) }),
+    (i, t) => ({ path: '/meter/v2/events', headers: { ...json, 'x-api-key': t.ingest }, body: reveniumMeter(i) }),
+    (i, t) => ({ path: '/api/ingest', headers: { ...json, 'x-api-token': t.public }, body: pulsoraPageview(i + 1) }),
+    (i, t) => ({ path: '/events', headers: { ...json, authorization: `Bearer ${t.ingest}` }, body: valuedRevenue(i) }),
+    (i, t) => ({ path: '/meter/v2/events', headers: { ...json, 'x-api-key': t.ingest }, body: reveniumMeter(i + 7) }),
+  ];
+  let b = 0;
+  let s = 0;
+  return {
+    batch: {
       method: 'POST',
       path: '/api/v1/events/product',
       setupRequest: (req) => {
         const i = b++;
         return { ...req, headers: { ...json, authorization: `Bearer ${tenantOf(i).ingest}` }, body: batches[i % batches.length]! };
       },
-    };
-    // The single-event mix, in this proportion: 2 Pulsora pageviews, 1 Pulsora revenue, 1 Revnu, 1 Valued, 2 Revenium.
-    const singles: Array<(i: number, t: BenchTenant) => { path: string; headers: Record<string, string>; body: string }> = [
-      (i, t) => ({ path: '/api/ingest', headers: { ...json, 'x-api-token': t.public }, body: pulsoraPageview(i) }),
-      (i, t) => ({ path: '/api/ingest', headers: { ...json, 'x-api-token': t.secret }, body: pulsoraRevenue(i) }),
-      (i, t) => ({ path: '/api/v1/usage', headers: { ...json, authorization: `Bearer ${t.ingest}` }, body: revnuUsage(i) }),
-      (i, t) => ({ path: '/meter/v2/events', headers: { ...json, 'x-api-key': t.ingest }, body: reveniumMeter(i) }),
-      (i, t) => ({ path: '/api/ingest', headers: { ...json, 'x-api-token': t.public }, body: pulsoraPageview(i + 1) }),
-      (i, t) => ({ path: '/events', headers: { ...json, authorization: `Bearer ${t.ingest}` }, body: valuedRevenue(i) }),
-      (i, t) => ({ path: '/meter/v2/events', headers: { ...json, 'x-api-key': t.ingest }, body: reveniumMeter(i + 7) }),
-    ];
-    const singleRequest: Request = {
+    },
+    single: {
       method: 'POST',
       path: '/',
       setupRequest: (req) => {
         const i = s++;
-        const r = singles[i % singles.length]!(i, tenantOf(Math.floor(i / singles.length)));
-        return { ...req, method: 'POST', path: r.path, headers: r.headers, body: r.body };
+        const r = mix[i % mix.length]!(i, tenantOf(Math.floor(i / mix.length)));
+        return { ...req, path: r.path, headers: r.headers, body: r.body };
       },
-    };
+    },
+  };
+}
 
-    log('warm-up (5 s)');
-    await Promise.all([
-      run({ url, connections: 4, duration: 5, requests: [batchRequest] }),
-      run({ url, connections: 4, duration: 5, requests: [singleRequest] }),
-    ]);
-    const sizesBefore = await Promise.all(topics.allRaw.map((t) => topicTotal(kafka, t)));
+async function measure(setup: Setup, mode: 'on' | 'off'): Promise<Outcome> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(projectRoot(), 'bench/results/tmp')}`] : [];
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...profile, join(projectRoot(), 'dist/apps/gateway/src/main.js')], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      KAFKA_BROKERS: BROKERS,
+      DATABASE_URL: setup.databaseUrl,
+      KAFKA_TOPIC_PREFIX: setup.prefix,
+      IDENTITY_PROJECTION: mode,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null || i > 300) throw new Error('the gateway did not become ready');
+      const status = await fetch(`${url}/health`).then((r) => r.status, () => 0);
+      if (status === 200) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    log(`identity projection ${mode}: gateway pid ${child.pid} ready on ${url}; warm-up 5 s`);
+    const { batch, single } = requests(setup.tenants);
+    await Promise.all([load({ url, connections: 4, duration: 5, requests: [batch] }), load({ url, connections: 4, duration: 5, requests: [single] })]);
+
+    const topicsBefore = await rawTotal(setup.kafka, setup.topics);
     const before = procStats(child.pid!);
-    log(`measuring ${DURATION_S} s: ${BATCH_CONNECTIONS} connections of ${BATCH_SIZE}-event batches, ${SINGLE_CONNECTIONS} connections of single events`);
+    log(`measuring ${DURATION_S} s: ${BATCH_CONNECTIONS} connections of ${BATCH_SIZE}-event batches, ${SINGLE_CONNECTIONS} of single events`);
     const started = Date.now();
     const [batchResult, singleResult] = await Promise.all([
-      run({ url, connections: BATCH_CONNECTIONS, duration: DURATION_S, requests: [batchRequest] }),
-      run({ url, connections: SINGLE_CONNECTIONS, duration: DURATION_S, requests: [singleRequest] }),
+      load({ url, connections: BATCH_CONNECTIONS, duration: DURATION_S, requests: [batch] }),
+      load({ url, connections: SINGLE_CONNECTIONS, duration: DURATION_S, requests: [single] }),
     ]);
     const elapsed = (Date.now() - started) / 1000;
     const after = procStats(child.pid!);
-    const sizesAfter = await Promise.all(topics.allRaw.map((t) => topicTotal(kafka, t)));
-    const onTopics = sizesAfter.reduce((a, n, i) => a + n - sizesBefore[i]!, 0);
+    const onTopics = (await rawTotal(setup.kafka, setup.topics)) - topicsBefore;
 
-    const phases: Phase[] = [
-      { name: `Revenue Linter batches of ${BATCH_SIZE}`, eventsPerRequest: BATCH_SIZE, result: batchResult },
-      { name: 'single events (Pulsora, Revnu, Valued, Revenium)', eventsPerRequest: 1, result: singleResult },
+    const phases = [
+      { name: `Revenue Linter batches of ${BATCH_SIZE}`, perRequest: BATCH_SIZE, result: batchResult },
+      { name: 'single events (Pulsora, Revnu, Valued, Revenium)', perRequest: 1, result: singleResult },
     ];
-    const accepted = phases.reduce((n, p) => n + p.result['2xx'] * p.eventsPerRequest, 0);
-    outcome = {
-      date: new Date().toISOString(),
-      loadAverageAtEnd: (await import('node:os')).loadavg().map((x) => Number(x.toFixed(2))),
-      machine: `${(await import('node:os')).cpus().length} cores, node ${process.version}`,
-      durationSeconds: elapsed,
-      tenants: TENANTS,
-      gatewayNodeFlags: nodeFlags.join(' '),
-      identityProjection: process.env.IDENTITY_PROJECTION ?? 'on',
+    const accepted = phases.reduce((n, p) => n + p.result['2xx'] * p.perRequest, 0);
+    const cpu = after.cpuSeconds - before.cpuSeconds;
+    return {
+      identityProjection: mode,
+      durationSeconds: Number(elapsed.toFixed(1)),
       eventsAccepted: accepted,
       eventsPerSecond: Math.round(accepted / elapsed),
       eventsOnTopics: onTopics,
-      gateway: {
-        peakRssMiB: Math.round(after.peakRssMiB),
-        cpuCoresUsed: Number(((after.cpuSeconds - before.cpuSeconds) / elapsed).toFixed(2)),
-      },
+      gateway: { peakRssMiB: Math.round(after.peakRssMiB), cpuCoresUsed: Number((cpu / elapsed).toFixed(2)), cpuMicrosecondsPerEvent: Math.round((cpu * 1e6) / Math.max(1, accepted)) },
+      loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(2))),
       phases: phases.map((p) => ({
         name: p.name,
         connections: p.result.connections,
-        requests: p.result.requests.total,
         requestsPerSecond: Math.round(p.result['2xx'] / elapsed),
-        eventsPerSecond: Math.round((p.result['2xx'] * p.eventsPerRequest) / elapsed),
+        eventsPerSecond: Math.round((p.result['2xx'] * p.perRequest) / elapsed),
         latencyMs: { p50: p.result.latency.p50, p90: p.result.latency.p90, p99: p.result.latency.p99, max: p.result.latency.max },
         status: Object.fromEntries(Object.entries(p.result.statusCodeStats ?? {}).map(([code, v]) => [code, (v as { count: number }).count])),
-        errors: p.result.errors,
-        timeouts: p.result.timeouts,
+        errors: p.result.errors + p.result.timeouts,
       })),
     };
-    writeResults(stamp, outcome);
   } finally {
     child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: topics.all, timeout: 30_000 }).catch(() => undefined);
-    await admin.disconnect();
-    await dropDatabase(databaseUrl).catch(() => undefined);
+    await exited;
   }
 }
 
-async function topicTotal(kafka: ReturnType<typeof createKafka>, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
+function report(outcomes: Outcome[]): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const lines = [
+    `# Ingest benchmark, ${new Date().toISOString()}`,
+    '',
+    `\`npm run bench:ingest\`: the gateway as a child process (node ${process.version}${NODE_FLAGS.length > 0 ? `, ${NODE_FLAGS.join(' ')}` : ''}), the real Kafka broker ` +
+      `(acks=all, idempotent producer) and Postgres, all on this machine (${cpus().length} cores); ${TENANTS} tenants; ${DURATION_S} s measured after a 5 s warm-up; ` +
+      `${BATCH_CONNECTIONS} connections posting Revenue Linter batches of ${BATCH_SIZE} events and ${SINGLE_CONNECTIONS} posting single events ` +
+      '(2 Pulsora pageviews : 1 Pulsora revenue : 1 Revnu usage : 1 Valued revenue : 2 Revenium meter).',
+    '',
+  ];
+  for (const o of outcomes) {
+    lines.push(
+      `## Identity projection ${o.identityProjection}${o.identityProjection === 'on' ? ' (the gateway as deployed)' : ' (the ingest path alone)'}`,
+      '',
+      `**${n(o.eventsPerSecond)} events/s** acknowledged: ${n(o.eventsAccepted)} events answered 2xx in ${o.durationSeconds} s; ${n(o.eventsOnTopics)} records reached the raw topics meanwhile. ` +
+        `Gateway peak RSS ${o.gateway.peakRssMiB} MiB; ${o.gateway.cpuCoresUsed} CPU cores busy on average, ${o.gateway.cpuMicrosecondsPerEvent} µs of gateway CPU per event. ` +
+        `Load average at the end: ${o.loadAverageAtEnd.join(', ')}.`,
+      '',
+      '| load | connections | requests/s | events/s | p50 ms | p90 ms | p99 ms | max ms | statuses | errors |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...o.phases.map(
+        (p) =>
+          `| ${p.name} | ${p.connections} | ${p.requestsPerSecond} | ${p.eventsPerSecond} | ${p.latencyMs.p50} | ${p.latencyMs.p90} | ${p.latencyMs.p99} | ${p.latencyMs.max} | ` +
+          `${Object.entries(p.status).map(([c, k]) => `${c}: ${k}`).join(', ')} | ${p.errors} |`,
+      ),
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const id = Date.now().toString(36);
+  const prefix = `bench_ingest_${id}`;
+  const dbUrl = new URL(BASE_DB);
+  dbUrl.pathname = `/rs_bench_ingest_${id}`;
+  const setup: Setup = { databaseUrl: dbUrl.toString(), prefix, topics: new Topics(prefix), kafka: createKafka({ brokers: BROKERS, clientId: 'bench-ingest' }), tenants: [] };
+  log(`database ${setup.databaseUrl}, topic prefix ${prefix}`);
+  await ensureDatabase(setup.databaseUrl);
+  await ensureTopics(setup.kafka, setup.topics, { partitions: 6, replicationFactor: 1 });
   try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
+    // Tenants and their Revnu product, written as the CLI writes them.
+    const ds = createTenancyDataSource(setup.databaseUrl, 2);
+    await runMigrations(ds, setup.databaseUrl);
+    const repo = new TenancyRepository(sqlClient(ds));
+    for (let i = 0; i < TENANTS; i++) {
+      const t = await repo.createTenant(`bench ${i}`);
+      await repo.upsertProduct({ tenantId: t.tenantId, productId: 'prod_api', model: 'metered', eventName: 'api_calls', currency: 'USD', unitAmount: 2, flatAmount: null });
+      setup.tenants.push({ tenantId: t.tenantId, ingest: t.tokens.ingest, secret: t.tokens.secret, public: t.tokens.public });
+    }
+    await ds.destroy();
 
-function writeResults(stamp: string, outcome: Record<string, unknown>): void {
-  const dir = join(projectRoot(), 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  const day = stamp.slice(0, 10);
-  const o = outcome as {
-    eventsPerSecond: number; eventsAccepted: number; eventsOnTopics: number; durationSeconds: number; machine: string; tenants: number;
-    gateway: { peakRssMiB: number; cpuCoresUsed: number };
-    phases: Array<{ name: string; connections: number; requestsPerSecond: number; eventsPerSecond: number; latencyMs: { p50: number; p90: number; p99: number; max: number }; status: Record<string, number>; errors: number; timeouts: number }>;
-  };
-  const md = [
-    `# Ingest benchmark, ${outcome.date as string}`,
-    '',
-    `\`npm run bench:ingest\`: the gateway as a child process, real Kafka (acks=all, idempotent producer) and Postgres on this machine (${o.machine}), ${o.tenants} tenants, ${o.durationSeconds.toFixed(1)} s measured after a 5 s warm-up.`,
-    '',
-    `**${o.eventsPerSecond.toLocaleString('en-US')} events/s** acknowledged (${o.eventsAccepted.toLocaleString('en-US')} events answered 2xx; ${o.eventsOnTopics.toLocaleString('en-US')} records appeared on the raw topics meanwhile). Gateway peak RSS ${o.gateway.peakRssMiB} MiB, ${o.gateway.cpuCoresUsed} CPU cores busy on average.`,
-    '',
-    '| load | connections | requests/s | events/s | p50 ms | p90 ms | p99 ms | max ms | statuses | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...o.phases.map((p) => `| ${p.name} | ${p.connections} | ${p.requestsPerSecond} | ${p.eventsPerSecond} | ${p.latencyMs.p50} | ${p.latencyMs.p90} | ${p.latencyMs.p99} | ${p.latencyMs.max} | ${Object.entries(p.status).map(([c, n]) => `${c}: ${n}`).join(', ')} | ${p.errors + p.timeouts} |`),
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, `ingest-${day}.md`), md);
-  writeFileSync(join(dir, `ingest-${day}.json`), `${JSON.stringify(outcome, null, 2)}\n`);
-  process.stdout.write(md);
+    const outcomes: Outcome[] = [];
+    for (const mode of MODES) outcomes.push(await measure(setup, mode));
+    const md = report(outcomes);
+    const dir = join(projectRoot(), 'bench/results');
+    mkdirSync(dir, { recursive: true });
+    const day = new Date().toISOString().slice(0, 10);
+    writeFileSync(join(dir, `ingest-${day}.md`), md);
+    writeFileSync(
+      join(dir, `ingest-${day}.json`),
+      `${JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, node: process.version, nodeFlags: NODE_FLAGS, tenants: TENANTS, batchSize: BATCH_SIZE, outcomes }, null, 2)}\n`,
+    );
+    process.stdout.write(md);
+  } finally {
+    const admin = setup.kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: setup.topics.all, timeout: 30_000 }).catch(() => undefined);
+    await admin.disconnect();
+    await dropDatabase(setup.databaseUrl).catch(() => undefined);
+  }
 }
 
 main().catch((error: unknown) => {
