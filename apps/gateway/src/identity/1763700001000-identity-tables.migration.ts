@@ -12,7 +12,7 @@ export class IdentityTables1763700001000 implements MigrationInterface {
         kind                text        NOT NULL CHECK (kind IN ('email', 'external')),
         alias               text        NOT NULL,
         stripe_customer_id  text        NOT NULL,
-        last_seen_at        timestamptz NOT NULL,
+        last_seen_on        date        NOT NULL,
         PRIMARY KEY (tenant_id, kind, alias, stripe_customer_id)
       )`);
   }

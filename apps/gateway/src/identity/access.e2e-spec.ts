@@ -37,9 +37,9 @@ describe('Revnu: GET /api/v1/access?email= answered from the identity projection
     // The read model, in the gateway's own schema, holds email hashes only.
     const ds = h.app.get<DataSource>(PROJECTION_DATA_SOURCE);
     const query = async () =>
-      (await ds.query(`SELECT kind, alias, stripe_customer_id, last_seen_at FROM gateway.customer_aliases ORDER BY 1, 2, 3`)) as Array<{ kind: string; alias: string; stripe_customer_id: string; last_seen_at: Date }>;
-    const rows = await eventually(query, (r) => r.some((x) => x.stripe_customer_id === 'cus_old' && x.last_seen_at.toISOString() === '2026-05-02T10:00:00.000Z'));
-    expect(rows.filter((r) => r.stripe_customer_id === 'cus_old').map((r) => r.last_seen_at.toISOString())).toEqual(['2026-05-02T10:00:00.000Z', '2026-05-02T10:00:00.000Z']);
+      (await ds.query(`SELECT kind, alias, stripe_customer_id, last_seen_on::text AS last_seen_on FROM gateway.customer_aliases ORDER BY 1, 2, 3`)) as Array<{ kind: string; alias: string; stripe_customer_id: string; last_seen_on: string }>;
+    const rows = await eventually(query, (r) => r.some((x) => x.stripe_customer_id === 'cus_old' && x.last_seen_on === '2026-05-02'));
+    expect(rows.filter((r) => r.stripe_customer_id === 'cus_old').map((r) => r.last_seen_on)).toEqual(['2026-05-02', '2026-05-02']);
     expect(rows.filter((r) => r.kind === 'email')).toHaveLength(3);
     expect(rows.filter((r) => r.kind === 'external').map((r) => r.alias).sort()).toEqual(['u1', 'u1', 'v-9']);
     for (const r of rows) expect(r.alias).not.toContain('@');

@@ -36,8 +36,8 @@ describe('customer identity projection', () => {
 
   it('keeps, per Stripe customer, the latest time each alias was seen with it', () => {
     const state = fold(events);
-    expect(state.get('t1|cus_a')).toEqual({ tenantId: 't1', stripeCustomerId: 'cus_a', aliases: { 'email:emailhash:v1:aa': '2026-05-03T08:00:00.000Z', 'external:u1': '2026-05-03T08:00:00.000Z' } });
-    expect(state.get('t1|cus_b')).toEqual({ tenantId: 't1', stripeCustomerId: 'cus_b', aliases: { 'email:emailhash:v1:aa': '2026-05-02T10:00:00.000Z' } });
+    expect(state.get('t1|cus_a')).toEqual({ tenantId: 't1', stripeCustomerId: 'cus_a', aliases: { 'email:emailhash:v1:aa': '2026-05-03', 'external:u1': '2026-05-03' } });
+    expect(state.get('t1|cus_b')).toEqual({ tenantId: 't1', stripeCustomerId: 'cus_b', aliases: { 'email:emailhash:v1:aa': '2026-05-02' } });
   });
 
   it('ignores events that show no Stripe customer with an alias', () => {
@@ -51,11 +51,18 @@ describe('customer identity projection', () => {
     expect(canonical(fold([events[1]!, events[0]!, events[1]!, events[2]!, events[0]!]))).toBe(reference);
   });
 
+  it('gives events with the same effect (customer, aliases, UTC day) one dedup key, and others different ones', () => {
+    const key = projection.dedupKey!;
+    expect(key(revlint('cus_a', '2026-05-03T01:00:00.000Z', { email: 'emailhash:v1:aa' }))).toBe(key(revlint('cus_a', '2026-05-03T23:00:00.000Z', { email: 'emailhash:v1:aa' })));
+    expect(key(revlint('cus_a', '2026-05-03T01:00:00.000Z', { email: 'emailhash:v1:aa' }))).not.toBe(key(revlint('cus_a', '2026-05-04T01:00:00.000Z', { email: 'emailhash:v1:aa' })));
+    expect(key(revlint('cus_a', '2026-05-03T01:00:00.000Z', { email: 'emailhash:v1:aa' }))).not.toBe(key(revlint('cus_a', '2026-05-03T01:00:00.000Z', { email: 'emailhash:v1:bb' })));
+  });
+
   it('renders one row per alias, sorted', () => {
     expect(customerIdentityReadModel.render('t1|cus_a', fold(events).get('t1|cus_a')!)).toEqual({
       customer_aliases: [
-        { tenant_id: 't1', kind: 'email', alias: 'emailhash:v1:aa', stripe_customer_id: 'cus_a', last_seen_at: '2026-05-03T08:00:00.000Z' },
-        { tenant_id: 't1', kind: 'external', alias: 'u1', stripe_customer_id: 'cus_a', last_seen_at: '2026-05-03T08:00:00.000Z' },
+        { tenant_id: 't1', kind: 'email', alias: 'emailhash:v1:aa', stripe_customer_id: 'cus_a', last_seen_on: '2026-05-03' },
+        { tenant_id: 't1', kind: 'external', alias: 'u1', stripe_customer_id: 'cus_a', last_seen_on: '2026-05-03' },
       ],
     });
   });

@@ -5,15 +5,17 @@ import type { ReadModel, RenderedRows } from '@revstream/projections';
  * Learns who a Stripe customer is under other names, from events that carry both: an email hash or
  * an external user id alongside a Stripe customer id (Revenue Linter events; Valued customers with
  * `stripe_customer_id`). One document per tenant and Stripe customer; for each alias, the latest
- * time it was seen with that customer. Order-independent (a max per alias), so late events and
- * replays give the same rows. The read model answers `GET /api/v1/access?email=`.
+ * day (UTC, of occurredAt) it was seen with that customer. Order-independent and idempotent (a max
+ * per alias), so late events and replays give the same rows, and every event that shows the same
+ * customer, aliases and day has the same effect: they share one dedup key, so a busy customer costs
+ * one claim a day instead of one per event. The read model answers `GET /api/v1/access?email=`.
  */
 export type AliasKind = 'email' | 'external';
 
 export interface CustomerIdentityState {
   tenantId: string;
   stripeCustomerId: string;
-  /** `<kind>:<alias>` -> ISO instant it was last seen with this customer. */
+  /** `<kind>:<alias>` -> the last day (YYYY-MM-DD, UTC) it was seen with this customer. */
   aliases: Record<string, string>;
 }
 
@@ -25,6 +27,9 @@ interface Sighting {
 }
 
 const nonEmpty = (v: string | null | undefined): v is string => typeof v === 'string' && v.length > 0;
+
+/** The UTC day of an event. */
+const dayOf = (event: IdentityEvent): string => new Date(event.metadata.occurredAt).toISOString().slice(0, 10);
 
 /** The Stripe customer and the aliases an event shows together; null when it shows no such pair. */
 export function sightingOf(event: IdentityEvent): Sighting | null {
@@ -54,17 +59,22 @@ export const customerIdentityProjection: DocumentProjection<CustomerIdentityStat
     const sighting = sightingOf(event);
     return sighting === null ? null : `${event.metadata.tenantId}|${sighting.stripeCustomerId}`;
   },
+  // Events with the same customer, aliases and day have the same effect; the handler adds the tenant.
+  dedupKey: (event) => {
+    const sighting = sightingOf(event);
+    return sighting === null ? `event:${event.metadata.eventId}` : `${sighting.stripeCustomerId}|${[...sighting.aliases].sort().join('|')}|${dayOf(event)}`;
+  },
   evolve: (state, event) => {
     switch (event.type) {
       case 'revlint.product_event':
       case 'valued.revenue': {
         const sighting = sightingOf(event);
         if (sighting === null) return state;
-        const seenAt = new Date(event.metadata.occurredAt).toISOString();
+        const seenOn = dayOf(event);
         const aliases = { ...state.aliases };
         for (const alias of sighting.aliases) {
           const previous = aliases[alias];
-          if (previous === undefined || previous < seenAt) aliases[alias] = seenAt;
+          if (previous === undefined || previous < seenOn) aliases[alias] = seenOn;
         }
         // Keys sorted, so the document is the same whatever order the aliases arrived in.
         const sorted = Object.fromEntries(Object.keys(aliases).sort().map((k) => [k, aliases[k]!]));
@@ -81,7 +91,7 @@ export const customerIdentityReadModel: ReadModel<CustomerIdentityState> = {
     {
       name: CUSTOMER_ALIASES_TABLE,
       mode: 'replace',
-      columns: { tenant_id: 'text', kind: 'text', alias: 'text', stripe_customer_id: 'text', last_seen_at: 'timestamptz' },
+      columns: { tenant_id: 'text', kind: 'text', alias: 'text', stripe_customer_id: 'text', last_seen_on: 'date' },
       primaryKey: ['tenant_id', 'kind', 'alias', 'stripe_customer_id'],
     },
   ],
@@ -95,7 +105,7 @@ export const customerIdentityReadModel: ReadModel<CustomerIdentityState> = {
           kind: key.slice(0, colon),
           alias: key.slice(colon + 1),
           stripe_customer_id: state.stripeCustomerId,
-          last_seen_at: state.aliases[key]!,
+          last_seen_on: state.aliases[key]!,
         };
       }),
   }),

@@ -7,7 +7,7 @@ import { CUSTOMER_ALIASES_TABLE } from './customer-identity.projection';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** The Stripe customer an email belongs to, per the identity read model: the one it was last seen with. */
+/** The Stripe customer an email belongs to, per the identity read model: the one it was last seen with (by day; a tie goes to the smallest id). */
 @Injectable()
 export class LookupCustomerUseCase {
   constructor(@Inject(PROJECTION_DATA_SOURCE) private readonly dataSource: DataSource) {}
@@ -17,7 +17,7 @@ export class LookupCustomerUseCase {
     const rows = (await this.dataSource.query(
       `SELECT stripe_customer_id FROM "gateway".${CUSTOMER_ALIASES_TABLE}
         WHERE tenant_id = $1 AND kind = 'email' AND alias = $2
-        ORDER BY last_seen_at DESC, stripe_customer_id LIMIT 1`,
+        ORDER BY last_seen_on DESC, stripe_customer_id LIMIT 1`,
       [tenant.id, hashEmail(tenant.emailSalt, email)],
     )) as Array<{ stripe_customer_id: string }>;
     if (rows.length === 0) throw new IngestError('not_found', ['No customer found for this email']);
