@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -15,15 +15,13 @@ import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revli
  * `npm run bench:ingest`: the gateway as a child process against the real broker (acks=all) and
  * Postgres, on its own topic prefix and database; HTTP load with autocannon: Revenue Linter batches
  * of 100 events, plus a mix of single events to Pulsora, Revnu, Valued and Revenium, over many
- * tenants. Measured in several configurations: the gateway as deployed by default (one process, its
- * customer-identity projection on), with two worker processes, and the ingest path alone
- * (IDENTITY_PROJECTION=off). Reports events/s acknowledged, p50/p99 latency, the
+ * tenants. Measured twice: the gateway as deployed (its customer-identity projection on), and the
+ * ingest path alone (IDENTITY_PROJECTION=off). Reports events/s acknowledged, p50/p99 latency, the
  * gateway's peak RSS and CPU per event, checks the topics hold at least what was acknowledged, and
  * writes bench/results/ingest-<date>.{md,json}.
  *
  * Knobs (environment): BENCH_DURATION_S (20), BENCH_BATCH_CONNECTIONS (16), BENCH_SINGLE_CONNECTIONS
- * (16), BENCH_TENANTS (100), BENCH_BATCH_SIZE (100),
- * BENCH_CONFIGS (`1:on,2:on,1:off`: GATEWAY_WORKERS and the identity projection, measured in turn),
+ * (16), BENCH_TENANTS (100), BENCH_BATCH_SIZE (100), BENCH_MODES (`on,off`: identity projection),
  * BENCH_GATEWAY_NODE_FLAGS, BENCH_PROFILE=1 (V8 CPU profiles in bench/results/tmp/).
  */
 
@@ -33,12 +31,7 @@ const BATCH_CONNECTIONS = num('BENCH_BATCH_CONNECTIONS', 16);
 const SINGLE_CONNECTIONS = num('BENCH_SINGLE_CONNECTIONS', 16);
 const TENANTS = num('BENCH_TENANTS', 100);
 const BATCH_SIZE = num('BENCH_BATCH_SIZE', 100);
-/** `<workers>:<identity projection on|off>`, measured in turn. */
-const CONFIGS = (process.env.BENCH_CONFIGS ?? '1:on,2:on,1:off').split(',').map((c) => {
-  const [workers, projection] = c.trim().split(':');
-  return { workers: Number(workers), projection: projection === 'off' ? ('off' as const) : ('on' as const) };
-});
-type BenchConfig = (typeof CONFIGS)[number];
+const MODES = (process.env.BENCH_MODES ?? 'on,off').split(',').map((m) => m.trim()) as Array<'on' | 'off'>;
 const NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream';
@@ -56,31 +49,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A process and its children (the gateway's workers when GATEWAY_WORKERS > 1). */
-function processTree(pid: number): number[] {
-  const children = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
-      } catch {
-        return false; // gone meanwhile
-      }
-    })
-    .map(Number);
-  return [pid, ...children];
-}
-
-/** Summed over the gateway's processes: peak resident set (VmHWM) and CPU seconds (user + system), from /proc. */
-function procStats(pids: readonly number[]): { peakRssMiB: number; cpuSeconds: number } {
-  let peakKiB = 0;
-  let ticks = 0;
-  for (const pid of pids) {
-    peakKiB += Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    ticks += Number(stat[11]) + Number(stat[12]); // utime + stime
-  }
-  return { peakRssMiB: peakKiB / 1024, cpuSeconds: ticks / 100 };
+/** Peak resident set (VmHWM) and CPU seconds (user + system) of a process, from /proc. */
+function procStats(pid: number): { peakRssMiB: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { peakRssMiB: peakKiB / 1024, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 }; // utime + stime, in ticks
 }
 
 function load(opts: autocannon.Options): Promise<Result> {
@@ -118,7 +92,6 @@ interface PhaseOutcome {
 }
 
 interface Outcome {
-  workers: number;
   identityProjection: 'on' | 'off';
   durationSeconds: number;
   eventsAccepted: number;
@@ -167,7 +140,7 @@ function requests(tenants: BenchTenant[]): { batch: Request; single: Request } {
   };
 }
 
-async function measure(setup: Setup, config: BenchConfig): Promise<Outcome> {
+async function measure(setup: Setup, mode: 'on' | 'off'): Promise<Outcome> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(projectRoot(), 'bench/results/tmp')}`] : [];
@@ -179,8 +152,7 @@ async function measure(setup: Setup, config: BenchConfig): Promise<Outcome> {
       KAFKA_BROKERS: BROKERS,
       DATABASE_URL: setup.databaseUrl,
       KAFKA_TOPIC_PREFIX: setup.prefix,
-      IDENTITY_PROJECTION: config.projection,
-      GATEWAY_WORKERS: String(config.workers),
+      IDENTITY_PROJECTION: mode,
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -193,13 +165,12 @@ async function measure(setup: Setup, config: BenchConfig): Promise<Outcome> {
       if (status === 200) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    log(`${config.workers} worker(s), identity projection ${config.projection}: gateway pid ${child.pid} ready on ${url}; warm-up 5 s`);
+    log(`identity projection ${mode}: gateway pid ${child.pid} ready on ${url}; warm-up 5 s`);
     const { batch, single } = requests(setup.tenants);
     await Promise.all([load({ url, connections: 4, duration: 5, requests: [batch] }), load({ url, connections: 4, duration: 5, requests: [single] })]);
 
     const topicsBefore = await rawTotal(setup.kafka, setup.topics);
-    const pids = processTree(child.pid!);
-    const before = procStats(pids);
+    const before = procStats(child.pid!);
     log(`measuring ${DURATION_S} s: ${BATCH_CONNECTIONS} connections of ${BATCH_SIZE}-event batches, ${SINGLE_CONNECTIONS} of single events`);
     const started = Date.now();
     const [batchResult, singleResult] = await Promise.all([
@@ -207,7 +178,7 @@ async function measure(setup: Setup, config: BenchConfig): Promise<Outcome> {
       load({ url, connections: SINGLE_CONNECTIONS, duration: DURATION_S, requests: [single] }),
     ]);
     const elapsed = (Date.now() - started) / 1000;
-    const after = procStats(pids);
+    const after = procStats(child.pid!);
     const onTopics = (await rawTotal(setup.kafka, setup.topics)) - topicsBefore;
 
     const phases = [
@@ -217,8 +188,7 @@ async function measure(setup: Setup, config: BenchConfig): Promise<Outcome> {
     const accepted = phases.reduce((n, p) => n + p.result['2xx'] * p.perRequest, 0);
     const cpu = after.cpuSeconds - before.cpuSeconds;
     return {
-      workers: config.workers,
-      identityProjection: config.projection,
+      identityProjection: mode,
       durationSeconds: Number(elapsed.toFixed(1)),
       eventsAccepted: accepted,
       eventsPerSecond: Math.round(accepted / elapsed),
@@ -254,11 +224,10 @@ function report(outcomes: Outcome[]): string {
   ];
   for (const o of outcomes) {
     lines.push(
-      `## ${o.workers} gateway process${o.workers > 1 ? 'es (GATEWAY_WORKERS)' : ''}, identity projection ${o.identityProjection}` +
-        (o.workers === 1 && o.identityProjection === 'on' ? ' (the default deployment)' : o.identityProjection === 'off' ? ' (the ingest path alone)' : ''),
+      `## Identity projection ${o.identityProjection}${o.identityProjection === 'on' ? ' (the gateway as deployed)' : ' (the ingest path alone)'}`,
       '',
       `**${n(o.eventsPerSecond)} events/s** acknowledged: ${n(o.eventsAccepted)} events answered 2xx in ${o.durationSeconds} s; ${n(o.eventsOnTopics)} records reached the raw topics meanwhile. ` +
-        `Gateway peak RSS ${o.gateway.peakRssMiB} MiB${o.workers > 1 ? ' (its processes\' peaks, summed)' : ''}; ${o.gateway.cpuCoresUsed} CPU cores busy on average, ${o.gateway.cpuMicrosecondsPerEvent} µs of gateway CPU per event. ` +
+        `Gateway peak RSS ${o.gateway.peakRssMiB} MiB; ${o.gateway.cpuCoresUsed} CPU cores busy on average, ${o.gateway.cpuMicrosecondsPerEvent} µs of gateway CPU per event. ` +
         `Load average at the end: ${o.loadAverageAtEnd.join(', ')}.`,
       '',
       '| load | connections | requests/s | events/s | p50 ms | p90 ms | p99 ms | max ms | statuses | errors |',
@@ -296,7 +265,7 @@ async function main(): Promise<void> {
     await ds.destroy();
 
     const outcomes: Outcome[] = [];
-    for (const config of CONFIGS) outcomes.push(await measure(setup, config));
+    for (const mode of MODES) outcomes.push(await measure(setup, mode));
     const md = report(outcomes);
     const dir = join(projectRoot(), 'bench/results');
     mkdirSync(dir, { recursive: true });

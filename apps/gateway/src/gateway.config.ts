@@ -39,12 +39,4 @@ export class GatewayConfig extends ConsumerConfig {
    */
   @IsIn(['on', 'off'])
   IDENTITY_PROJECTION: 'on' | 'off' = 'on';
-
-  /**
-   * Processes serving HTTP (node:cluster; the primary only supervises and holds the shared rate
-   * limits). One process uses at most one core; give the gateway as many as you give it cores.
-   * Only the first worker runs the identity projection.
-   */
-  @IsInt() @Min(1) @Max(64)
-  GATEWAY_WORKERS: number = 1;
 }
