@@ -7,7 +7,7 @@ import { ApiConfig } from './api.config';
 import { ApiModule } from './api.module';
 
 export async function createApiApp(config: ApiConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), new FastifyAdapter(), { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks();
   return app;
