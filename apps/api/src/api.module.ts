@@ -4,6 +4,7 @@ import { createLogger, ObservabilityModule } from '@revstream/observability';
 import { ensureDatabase, PostgresReadiness } from '@revstream/persistence';
 import { TenancyModule } from '@revstream/tenancy';
 import type { ApiConfig } from './api.config';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { openReadDataSource, READ_DATA_SOURCE } from './read-database';
 
 @Injectable()
@@ -22,7 +23,11 @@ export class ApiModule {
     return {
       module: ApiModule,
       global: true,
-      imports: [TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }), ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger })],
+      imports: [
+        TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }),
+        ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger }),
+        DeadLettersModule,
+      ],
       providers: [
         {
           provide: READ_DATA_SOURCE,
