@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { ConfigError } from '@revstream/config';
 import { registerMigrate } from './commands/migrate.command';
+import { registerCohorts } from '../../cohorts/src/cohort-settings.command';
 
 /** `npm run cli -- <command>`: the operator's tool. */
 export function buildCli(): Command {
   const program = new Command('revstream').description('Revstream operator CLI').showHelpAfterError();
   registerMigrate(program);
+  registerCohorts(program);
   return program;
 }
 
