@@ -4,6 +4,7 @@ import { createLogger, ObservabilityModule } from '@revstream/observability';
 import { ensureDatabase, PostgresReadiness } from '@revstream/persistence';
 import { TenancyModule } from '@revstream/tenancy';
 import type { ApiConfig } from './api.config';
+import { CohortsQueryModule } from './cohorts/cohorts.module';
 import { openReadDataSource, READ_DATA_SOURCE } from './read-database';
 
 @Injectable()
@@ -22,7 +23,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       global: true,
-      imports: [TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }), ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger })],
+      imports: [TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }), ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger }), CohortsQueryModule],
       providers: [
         {
           provide: READ_DATA_SOURCE,
