@@ -14,10 +14,12 @@ export class ActiveHours {
   private readonly days: number[];
   private readonly cumulative: number[];
 
-  constructor(hours: Readonly<Record<string, number>>) {
-    this.days = Object.keys(hours).map(Number).sort((a, b) => a - b);
+  /** `hours`: day number and mask of active hours, in any order. */
+  constructor(hours: ReadonlyArray<readonly [string, number]>) {
+    const sorted = hours.map(([d, mask]) => [Number(d), mask] as const).sort((a, b) => a[0] - b[0]);
+    this.days = sorted.map(([d]) => d);
     let total = 0;
-    this.cumulative = this.days.map((d) => (total += popcount(hours[String(d)]!)));
+    this.cumulative = sorted.map(([, mask]) => (total += popcount(mask)));
   }
 
   get activeDays(): readonly number[] {

@@ -1,6 +1,7 @@
 export * from './time';
 export * from './intervals';
 export * from './spans';
+export * from './buckets';
 export * from './settings';
 export * from './billing';
 export * from './tenant-facts';

@@ -7,7 +7,7 @@ import { PlanLadder, type PlanRung } from './ladder';
 import { type CohortSettings, effectiveSettings } from './settings';
 import { silentIntervals } from './silent-churn';
 import { lastSpanAtOrBefore } from './spans';
-import { canonicalCustomers, type TenantFacts } from './tenant-facts';
+import { canonicalCustomers, hoursOf, type TenantFacts } from './tenant-facts';
 import { compareText, DAY_MS, dayOf, toIso } from './time';
 
 export type CohortName = 'expansion_ready' | 'silent_churn';
@@ -83,7 +83,7 @@ export function scoreTenant(state: TenantFacts): TenantScores {
 
   const customers = canonicalCustomers(state).map((c) => {
     const pulsora = Object.keys(c.facts.pulsora).sort().map((k) => c.facts.pulsora[k]!);
-    return { ...c, billing: billingTimeline(c.facts.subscriptions, pulsora), hours: new ActiveHours(c.facts.hours) };
+    return { ...c, billing: billingTimeline(c.facts.subscriptions, pulsora), hours: new ActiveHours(hoursOf(c.facts)) };
   });
   const today = dayOf(now);
   const high = highUsageDays(customers, ladder, settings, today);

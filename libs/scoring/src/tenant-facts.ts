@@ -13,6 +13,7 @@ import {
   valuedStatus,
 } from './billing';
 import { applySettingsChange, parseSettingsChange, type SettingsFacts } from './settings';
+import { bucketEntries, bucketGet, type Buckets, bucketSet } from './buckets';
 import { addSpan, type Span } from './spans';
 import { compareStamps, dayOf, hourOf, latest, type Stamp, toMs } from './time';
 
@@ -57,8 +58,8 @@ export interface CustomerFacts {
   readonly pulsora: Readonly<Record<string, PulsoraFact>>;
   /** Product events, as spans (spans.ts). */
   readonly activity: readonly Span[];
-  /** Active hours per UTC day: day number -> 24-bit mask of the hours with a product event. */
-  readonly hours: Readonly<Record<string, number>>;
+  /** Active hours per UTC day: day number -> 24-bit mask of the hours with a product event, in 32-day blocks. */
+  readonly hours: Buckets<number>;
   /** Limit reports at or above MIN_LIMIT_BAND, as spans per whole percent of the limit (50..100). */
   readonly limits: Readonly<Record<string, readonly Span<LimitEvidence>[]>>;
   /** PREMIUM_FEATURE_USED events, as spans. */
@@ -85,9 +86,19 @@ export interface TenantFacts {
   readonly settings: SettingsFacts;
   /** The tenant's plans: `<currency>|<plan>` -> the latest observation. */
   readonly plans: Readonly<Record<string, PlanFact>>;
-  readonly aliases: Readonly<Record<string, AliasFact>>;
-  readonly customers: Readonly<Record<string, CustomerFacts>>;
+  /** External id -> the Stripe customer it was last seen with (bucketed by hash). */
+  readonly aliases: Buckets<AliasFact>;
+  /** Customer id -> its facts (bucketed by hash). */
+  readonly customers: Buckets<CustomerFacts>;
 }
+
+/** The block of 32 days a day's active hours are kept in. */
+export const dayBlock = (day: string): string => String(Math.floor(Number(day) / 32));
+
+export const customerFactsOf = (state: TenantFacts, customerId: string): CustomerFacts | undefined => bucketGet(state.customers, customerId);
+
+/** Active hours per day (day number -> mask), flattened. */
+export const hoursOf = (facts: CustomerFacts): Array<[string, number]> => bucketEntries(facts.hours);
 
 export const emptyTenantFacts = (tenantId = ''): TenantFacts => ({ tenantId, now: null, settings: {}, plans: {}, aliases: {}, customers: {} });
 
@@ -131,17 +142,18 @@ function insertSorted<T extends Stamp>(list: readonly T[], fact: T): readonly T[
 type CustomerUpdate = (c: CustomerFacts) => CustomerFacts;
 
 function updateCustomer(state: TenantFacts, customerId: string, update: CustomerUpdate): TenantFacts {
-  const before = state.customers[customerId] ?? EMPTY_CUSTOMER;
+  const before = bucketGet(state.customers, customerId) ?? EMPTY_CUSTOMER;
   const after = update(before);
-  return after === before ? state : { ...state, customers: { ...state.customers, [customerId]: after } };
+  return after === before ? state : { ...state, customers: bucketSet(state.customers, customerId, after) };
 }
 
 function addActivity(at: number, id: string): CustomerUpdate {
   return (c) => {
     const activity = addSpan(c.activity, { s: at, e: at, id, ev: null });
     const day = String(dayOf(at));
-    const mask = (c.hours[day] ?? 0) | (1 << hourOf(at));
-    const hours = mask === c.hours[day] ? c.hours : { ...c.hours, [day]: mask };
+    const was = bucketGet(c.hours, day, dayBlock);
+    const mask = (was ?? 0) | (1 << hourOf(at));
+    const hours = mask === was ? c.hours : bucketSet(c.hours, day, mask, dayBlock);
     return activity === c.activity && hours === c.hours ? c : { ...c, activity, hours };
   };
 }
@@ -158,8 +170,9 @@ function addPlans(state: TenantFacts, observations: readonly PlanObservation[], 
 
 function addAlias(state: TenantFacts, alias: string | null, customerId: string | null, stamp: Stamp): TenantFacts {
   if (alias === null || customerId === null || alias === customerId) return state;
-  const next = latest(state.aliases[alias], { customerId, at: stamp.at, id: stamp.id });
-  return next === state.aliases[alias] ? state : { ...state, aliases: { ...state.aliases, [alias]: next } };
+  const was = bucketGet(state.aliases, alias);
+  const next = latest(was, { customerId, at: stamp.at, id: stamp.id });
+  return next === was ? state : { ...state, aliases: bucketSet(state.aliases, alias, next) };
 }
 
 function poison(error: unknown): never {
@@ -274,8 +287,8 @@ export function joinCustomerFacts(a: CustomerFacts, b: CustomerFacts): CustomerF
   }
   const pulsora: Record<string, PulsoraFact> = { ...a.pulsora };
   for (const key of Object.keys(b.pulsora).sort()) pulsora[key] = latest(pulsora[key], b.pulsora[key]!);
-  const hours: Record<string, number> = { ...a.hours };
-  for (const day of Object.keys(b.hours)) hours[day] = (hours[day] ?? 0) | b.hours[day]!;
+  let hours = a.hours;
+  for (const [day, mask] of bucketEntries(b.hours)) hours = bucketSet(hours, day, (bucketGet(hours, day, dayBlock) ?? 0) | mask, dayBlock);
   const limits: Record<string, readonly Span<LimitEvidence>[]> = { ...a.limits };
   for (const band of Object.keys(b.limits).sort()) limits[band] = b.limits[band]!.reduce((acc, s) => addSpan(acc, s), limits[band] ?? []);
   return {
@@ -295,9 +308,8 @@ export function joinCustomerFacts(a: CustomerFacts, b: CustomerFacts): CustomerF
  */
 export function canonicalCustomers(state: TenantFacts): Array<{ customerId: string; facts: CustomerFacts }> {
   const byId = new Map<string, CustomerFacts>();
-  for (const id of Object.keys(state.customers).sort()) {
-    const canonical = state.aliases[id]?.customerId ?? id;
-    const facts = state.customers[id]!;
+  for (const [id, facts] of bucketEntries(state.customers)) {
+    const canonical = bucketGet(state.aliases, id)?.customerId ?? id;
     const existing = byId.get(canonical);
     byId.set(canonical, existing === undefined ? facts : joinCustomerFacts(existing, facts));
   }
