@@ -89,6 +89,16 @@ describe('expansion-ready: a paying account on a lower tier that pushes against 
       });
     });
 
+    it('given premium use, then it counts for the lookback window and not a millisecond more', () => {
+      const events = [...ladder, on('cus_a', 'starter', 1000), premiumUse('cus_a', may(5))];
+      expect(rows([...events, tick(plus(may(5), 30, -1))])).toHaveLength(1);
+      expect(rows([...events, tick(plus(may(5), 30))])).toEqual([{ customerId: 'cus_a', since: may(5), until: plus(may(5), 30), score: 80, reasons: ['paying_on_lower_tier', 'premium_feature'] }]);
+    });
+
+    it('given premium use on the top plan, then it is not a signal', () => {
+      expect(rows([...ladder, on('cus_a', 'pro', 10000), premiumUse('cus_a', may(5)), tick(may(6))])).toEqual([]);
+    });
+
     it('given premium use before the account paid for a lower plan, then it counts from the start of that plan', () => {
       expect(rows([...ladder, premiumUse('cus_a', may(2)), on('cus_a', 'starter', 1000, may(4)), tick(may(5))])).toEqual([
         { customerId: 'cus_a', since: may(4), until: null, score: 80, reasons: ['paying_on_lower_tier', 'premium_feature'] },
@@ -152,6 +162,17 @@ describe('expansion-ready: a paying account on a lower tier that pushes against 
 
     it('given no activity at all, then no one is high usage (at least one active hour)', () => {
       expect(expansion([...week(0, 0), tick(may(9))])).toEqual([]);
+    });
+
+    it('uses the tenant’s minimum of active hours: 57 is one more than the busy account has', () => {
+      expect(expansion([...week(8, 1), settingsChanged({ highUsageMinActiveHours: 56 }, may(1)), tick(may(8))]).map((m) => m.customerId)).toEqual(['cus_0']);
+      expect(expansion([...week(8, 1), settingsChanged({ highUsageMinActiveHours: 57 }, may(1)), tick(may(8))])).toEqual([]);
+    });
+
+    it('uses the tenant’s window: over 2 days, the busy week counts until May 10', () => {
+      const [m] = expansion([...week(8, 1), settingsChanged({ highUsageWindowDays: 2 }, may(1)), tick(may(20))]);
+      expect(m).toMatchObject({ customerId: 'cus_0', enteredAt: Date.parse(may(2)), exitedAt: Date.parse(may(10)) });
+      expect(m!.reasons[1]!.evidence).toMatchObject({ activeHours: 8, windowDays: 2 });
     });
   });
 
