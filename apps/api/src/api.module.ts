@@ -4,6 +4,7 @@ import { createLogger, ObservabilityModule } from '@revstream/observability';
 import { ensureDatabase, PostgresReadiness } from '@revstream/persistence';
 import { TenancyModule } from '@revstream/tenancy';
 import type { ApiConfig } from './api.config';
+import { CohortsQueryModule } from './cohorts/cohorts.module';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { openReadDataSource, READ_DATA_SOURCE } from './read-database';
@@ -28,6 +29,7 @@ export class ApiModule {
         TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }),
         ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger }),
         DeadLettersModule,
+        CohortsQueryModule,
       ],
       controllers: [DashboardController],
       providers: [

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 
 const page = readFileSync(join(__dirname, 'dashboard.html'), 'utf8');
-const chartJs = readFileSync(require.resolve('chart.js/dist/chart.umd.js'), 'utf8');
+// chart.js exports only its module entry points; the UMD build sits beside the CommonJS one.
+const chartJs = readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
 
 /**
  * GET /dashboard: a page for people. It asks for a read token (kept in the tab's sessionStorage, or
