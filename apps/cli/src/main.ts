@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { ConfigError } from '@revstream/config';
 import { registerMigrate } from './commands/migrate.command';
+import { registerCohorts } from '../../cohorts/src/cohort-settings.command';
+import { registerReplay } from './commands/replay.command';
 import { registerProducts } from './commands/products.command';
 import { registerTenants } from './commands/tenants.command';
 import { registerTokens } from './commands/tokens.command';
@@ -10,6 +12,8 @@ import { registerTokens } from './commands/tokens.command';
 export function buildCli(): Command {
   const program = new Command('revstream').description('Revstream operator CLI').showHelpAfterError();
   registerMigrate(program);
+  registerReplay(program);
+  registerCohorts(program);
   registerTenants(program);
   registerTokens(program);
   registerProducts(program);

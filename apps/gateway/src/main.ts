@@ -16,6 +16,7 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }), {
     bufferLogs: true,
+    abortOnError: false,
   });
   app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks();
