@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Request, type Result } from 'autocannon';
-import { Topics } from '@revstream/events';
+import { createEnvelope, encodeEnvelope, Topics } from '@revstream/events';
 import { createKafka, ensureTopics } from '@revstream/kafka';
 import { dropDatabase, ensureDatabase, runMigrations, sqlClient } from '@revstream/persistence';
 import { createTenancyDataSource, TenancyRepository } from '@revstream/tenancy';
 import { projectRoot } from '../../tools/shared/project-root';
+import { type ProducerLimit, producerLimit, withPerfTopic } from '../shared/kafka-limits';
+import { type BenchFigure, machineDescription, today, writeReport } from '../shared/results';
 import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revlintBatches, revnuUsage, valuedRevenue } from './workload';
 
 /**
@@ -211,36 +213,37 @@ async function measure(setup: Setup, mode: 'on' | 'off'): Promise<Outcome> {
   }
 }
 
-function report(outcomes: Outcome[]): string {
-  const n = (x: number): string => x.toLocaleString('en-US');
-  const lines = [
-    `# Ingest benchmark, ${new Date().toISOString()}`,
-    '',
-    `\`npm run bench:ingest\`: the gateway as a child process (node ${process.version}${NODE_FLAGS.length > 0 ? `, ${NODE_FLAGS.join(' ')}` : ''}), the real Kafka broker ` +
-      `(acks=all, idempotent producer) and Postgres, all on this machine (${cpus().length} cores); ${TENANTS} tenants; ${DURATION_S} s measured after a 5 s warm-up; ` +
-      `${BATCH_CONNECTIONS} connections posting Revenue Linter batches of ${BATCH_SIZE} events and ${SINGLE_CONNECTIONS} posting single events ` +
-      '(2 Pulsora pageviews : 1 Pulsora revenue : 1 Revnu usage : 1 Valued revenue : 2 Revenium meter).',
-    '',
-  ];
-  for (const o of outcomes) {
-    lines.push(
-      `## Identity projection ${o.identityProjection}${o.identityProjection === 'on' ? ' (the gateway as deployed)' : ' (the ingest path alone)'}`,
-      '',
-      `**${n(o.eventsPerSecond)} events/s** acknowledged: ${n(o.eventsAccepted)} events answered 2xx in ${o.durationSeconds} s; ${n(o.eventsOnTopics)} records reached the raw topics meanwhile. ` +
-        `Gateway peak RSS ${o.gateway.peakRssMiB} MiB; ${o.gateway.cpuCoresUsed} CPU cores busy on average, ${o.gateway.cpuMicrosecondsPerEvent} µs of gateway CPU per event. ` +
-        `Load average at the end: ${o.loadAverageAtEnd.join(', ')}.`,
-      '',
-      '| load | connections | requests/s | events/s | p50 ms | p90 ms | p99 ms | max ms | statuses | errors |',
-      '|---|---|---|---|---|---|---|---|---|---|',
-      ...o.phases.map(
-        (p) =>
-          `| ${p.name} | ${p.connections} | ${p.requestsPerSecond} | ${p.eventsPerSecond} | ${p.latencyMs.p50} | ${p.latencyMs.p90} | ${p.latencyMs.p99} | ${p.latencyMs.max} | ` +
-          `${Object.entries(p.status).map(([c, k]) => `${c}: ${k}`).join(', ')} | ${p.errors} |`,
-      ),
-      '',
-    );
-  }
-  return lines.join('\n');
+/** The average size of the records the workload's Revenue Linter events become (what the broker's own limit is measured with). */
+function envelopeSize(): number {
+  const events = (JSON.parse(revlintBatches(1, 100)[0]!) as { events: Array<Record<string, unknown>> }).events;
+  const sizes = events.map(
+    (e) => encodeEnvelope(createEnvelope({ eventId: '00000000-0000-5000-8000-000000000000', tenantId: 'tn_xxxxxxxxxxxxxxxxxxxx', type: 'revlint.product_event', receivedAt: new Date().toISOString(), customerId: String(e.stripeCustomerId), producer: 'gateway', body: e as never })).value.length,
+  );
+  return Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
+}
+
+function figures(outcomes: Outcome[], limit: ProducerLimit): BenchFigure[] {
+  const kafkaLimit = { name: 'Kafka ProducerPerformance, acks=all, same run', value: limit.recordsPerSec, unit: 'records/s' };
+  return outcomes.flatMap((o): BenchFigure[] => {
+    const stage = `gateway, identity projection ${o.identityProjection}${o.identityProjection === 'on' ? ' (as deployed)' : ' (ingest path alone)'}`;
+    const [batch, single] = o.phases;
+    return [
+      {
+        stage,
+        metric: 'events acknowledged (2xx after acks=all)',
+        value: o.eventsPerSecond,
+        unit: 'events/s',
+        target: '≥ 20,000 events/s',
+        limit: kafkaLimit,
+        ratio: o.eventsPerSecond / limit.recordsPerSec,
+        notes: `${o.eventsAccepted} events in ${o.durationSeconds} s; ${o.eventsOnTopics} records reached the raw topics; load average at the end ${o.loadAverageAtEnd.join(', ')}`,
+      },
+      { stage, metric: `latency, ${batch!.name}`, value: batch!.latencyMs.p50, unit: 'ms p50', notes: `p90 ${batch!.latencyMs.p90} ms, p99 ${batch!.latencyMs.p99} ms, max ${batch!.latencyMs.max} ms; ${batch!.requestsPerSecond} requests/s; ${JSON.stringify(batch!.status)}` },
+      { stage, metric: `latency, ${single!.name}`, value: single!.latencyMs.p50, unit: 'ms p50', notes: `p90 ${single!.latencyMs.p90} ms, p99 ${single!.latencyMs.p99} ms, max ${single!.latencyMs.max} ms; ${single!.requestsPerSecond} requests/s; ${JSON.stringify(single!.status)}` },
+      { stage, metric: 'gateway peak RSS', value: o.gateway.peakRssMiB, unit: 'MiB' },
+      { stage, metric: 'gateway CPU per event', value: o.gateway.cpuMicrosecondsPerEvent, unit: 'µs', notes: `${o.gateway.cpuCoresUsed} cores busy on average` },
+    ];
+  });
 }
 
 async function main(): Promise<void> {
@@ -266,16 +269,27 @@ async function main(): Promise<void> {
 
     const outcomes: Outcome[] = [];
     for (const mode of MODES) outcomes.push(await measure(setup, mode));
-    const md = report(outcomes);
-    const dir = join(projectRoot(), 'bench/results');
-    mkdirSync(dir, { recursive: true });
-    const day = new Date().toISOString().slice(0, 10);
-    writeFileSync(join(dir, `ingest-${day}.md`), md);
-    writeFileSync(
-      join(dir, `ingest-${day}.json`),
-      `${JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, node: process.version, nodeFlags: NODE_FLAGS, tenants: TENANTS, batchSize: BATCH_SIZE, outcomes }, null, 2)}\n`,
-    );
-    process.stdout.write(md);
+    // The broker's own limit on this machine now, with records of our envelopes' size: what the figures are bounded by.
+    const recordSize = envelopeSize();
+    log(`Kafka's ProducerPerformance (acks=all, ${recordSize} B records)`);
+    const limit = await withPerfTopic(BROKERS, 6, (topic) => producerLimit(BROKERS, topic, 300_000, recordSize));
+    const path = writeReport(`ingest-${today()}`, {
+      title: 'Ingest gateway: events/s with acks=all, latency, RSS',
+      date: new Date().toISOString(),
+      machine: machineDescription(),
+      command: 'npm run bench:ingest',
+      figures: figures(outcomes, limit),
+      details: {
+        workload:
+          `${TENANTS} tenants; ${DURATION_S} s measured after a 5 s warm-up; ${BATCH_CONNECTIONS} connections posting Revenue Linter batches of ${BATCH_SIZE} events, ` +
+          `${SINGLE_CONNECTIONS} posting single events (2 Pulsora pageviews : 1 Pulsora revenue : 1 Revnu usage : 1 Valued revenue : 2 Revenium meter); ` +
+          'the gateway a child process (its CPU and RSS from /proc), the broker, Postgres and the load generator on the same machine',
+        gatewayNodeFlags: NODE_FLAGS,
+        kafkaProducerLimit: limit,
+        outcomes,
+      },
+    });
+    process.stdout.write(`${readFileSync(path, 'utf8')}\nwritten to ${path}\n`);
   } finally {
     const admin = setup.kafka.admin();
     await admin.connect();
