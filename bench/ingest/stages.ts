@@ -10,7 +10,7 @@ import { revlintBatches } from './workload';
 
 /**
  * The gateway's per-event CPU, stage by stage, for Revenue Linter batches of 100 (no HTTP, no Kafka):
- * where to look when `npm run bench:ingest` falls short. After `npm run bench:ingest` has built it:
+ * where to look when `npm run bench:ingest` falls short. After `npm run build`:
  * `node dist/bench/ingest/stages.js`.
  */
 const bodies = revlintBatches(50, 100);
