@@ -28,8 +28,13 @@ interface Sighting {
 
 const nonEmpty = (v: string | null | undefined): v is string => typeof v === 'string' && v.length > 0;
 
-/** The UTC day of an event. */
-const dayOf = (event: IdentityEvent): string => new Date(event.metadata.occurredAt).toISOString().slice(0, 10);
+const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T[^Z+-]*Z$/;
+
+/** The UTC day of an event (the gateway writes occurredAt in UTC already; other producers may use an offset). */
+const dayOf = (event: IdentityEvent): string => {
+  const at = event.metadata.occurredAt;
+  return UTC_INSTANT.test(at) ? at.slice(0, 10) : new Date(at).toISOString().slice(0, 10);
+};
 
 /** The Stripe customer and the aliases an event shows together; null when it shows no such pair. */
 export function sightingOf(event: IdentityEvent): Sighting | null {
