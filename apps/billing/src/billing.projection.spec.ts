@@ -5,6 +5,7 @@ import { type BillingEvent, billingProjection } from './billing.projection';
 import { BILLING_TABLES, billingReadModel } from './billing.read-model';
 import type { BillingDocument } from './billing.state';
 import { pulsoraEnvelope, SEED_VALUED, subscriptionBody, valuedEnvelope } from './testing/billing-fixtures';
+import { billingWorkload } from './testing/billing-workload';
 
 const T = 'tn_a';
 const day = (d: number, h = 12): string => `2026-03-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:00:00.000Z`;
@@ -101,6 +102,19 @@ describe('billing projection: given Valued and Pulsora events, then read models'
       },
     ]);
     expect(tables.customers).toEqual([]);
+  });
+
+  it('a snapshot that leaves out items (an invoice event repeats the subscription) keeps them, in any arrival order', () => {
+    const events = [
+      valuedEnvelope('e1', T, day(1), { ...SEED_VALUED.withItems, customer: { id: 'valued-cus-312', name: 'Acme' } }),
+      valuedEnvelope('e2', T, day(2), { ...SEED_VALUED.withInvoice, subscription: { ...SEED_VALUED.withInvoice.subscription, status: 'past_due' } }),
+    ];
+    const tables = project(events);
+    expect(mrrOf(tables)).toEqual([['valued-cus-312', 'USD', 200]]);
+    expect(tables.subscriptions).toMatchObject([{ status: 'past_due', mrr: 200, snapshot_at: day(2), event_id: 'e2' }]);
+    expect(tables.subscription_items!.map((i) => i.item_key)).toEqual(['sub-item-1', 'sub-item-2']);
+    expect(tables.customers).toMatchObject([{ name: 'Acme' }]); // the later event's customer has no name: the name stays
+    expect(project([...events].reverse())).toEqual(tables);
   });
 
   it('$2,000 a year for 4 seats is $166.67 of new MRR', () => {
@@ -228,5 +242,12 @@ describe('billing projection: given Valued and Pulsora events, then read models'
     expect(billingProjection.dedupKey!(v)).toBe('event:e1');
     expect(billingProjection.keyOf(p)).toBe(`${T}|customer|c`);
     expect(billingProjection.keyOf(decode(valuedEnvelope('e3', T, day(1), SEED_VALUED.planSync)))).toBe(`${T}|catalog`);
+  });
+
+  it('the generated workload (integration tests, benchmark) applies without a rejection and moves MRR every way', () => {
+    const tables = project([...billingWorkload({ tenants: ['tn_a', 'tn_b'], customersPerTenant: 60, eventsPerCustomer: 10 })]);
+    expect(new Set(tables.mrr_movements!.map((m) => m.type))).toEqual(new Set(['new', 'expansion', 'contraction', 'churn', 'reactivation']));
+    const total = (rows: Row[], column: string) => rows.reduce((s, r) => s + (r[column] as number), 0);
+    expect(total(tables.mrr_daily!, 'net_mrr')).toBe(total(tables.customer_mrr!, 'amount'));
   });
 });

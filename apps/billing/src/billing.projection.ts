@@ -8,7 +8,7 @@ import {
   type Rational, roundToMinor, ZERO,
 } from '@revstream/mrr';
 import type {
-  BillingDocument, CatalogDocument, CustomerDocument, Stamp, StoredInvoice, StoredItem, StoredMrrFact, StoredSubscription,
+  BillingDocument, CatalogDocument, CustomerDocument, Stamp, Stamped, StoredInvoice, StoredItem, StoredMrrFact, StoredSubscription,
 } from './billing.state';
 
 export type BillingEvent = DomainEvent<'valued.revenue' | 'pulsora.revenue'>;
@@ -87,7 +87,7 @@ function customerDocument(state: BillingDocument, event: BillingEvent, customerI
   const doc: CustomerDocument =
     state.kind === 'customer'
       ? { ...state }
-      : { kind: 'customer', tenantId: event.metadata.tenantId, customerId, firstAt: at, lastAt: at, profile: null, subscriptions: [], invoices: [], mrr: [] };
+      : { kind: 'customer', tenantId: event.metadata.tenantId, customerId, firstAt: at, lastAt: at, profile: { name: null, emailHash: null, stripeCustomerId: null }, subscriptions: [], invoices: [], mrr: [] };
   doc.firstAt = Math.min(doc.firstAt, at);
   doc.lastAt = Math.max(doc.lastAt, at);
   return doc;
@@ -107,16 +107,35 @@ function withLatest<T extends Stamp & { key: string }>(list: T[], next: T): T[] 
   return [...list.filter((x) => x.key !== next.key), next].sort(byKey);
 }
 
-function parseSubscription(sub: ValuedSubscription, items: ValuedRevenueData['subscription_items'], stamp: Stamp): { snapshot: StoredSubscription; fact: StoredMrrFact } {
+/**
+ * Merges a snapshot into the latest one of its key. Two latest-wins registers, so arrival order never
+ * matters: the snapshot's own fields (status, dates) and its items, which a snapshot may leave out
+ * (Valued resources are optional: an invoice event repeats the subscription without its items).
+ */
+function withSnapshot<I, T extends Stamp & { key: string; items: I[]; itemsStamp: Stamp | null }>(list: T[], next: T, sentItems: boolean): T[] {
+  const existing = list.find((x) => x.key === next.key);
+  const stamp: Stamp = { at: next.at, id: next.id };
+  const head = existing === undefined || newer(next, existing) ? next : existing;
+  const itemsFromNext = sentItems && (existing === undefined || newer(stamp, existing.itemsStamp));
+  const merged: T = {
+    ...head,
+    items: itemsFromNext ? next.items : (existing?.items ?? []),
+    itemsStamp: itemsFromNext ? stamp : (existing?.itemsStamp ?? null),
+  };
+  return [...list.filter((x) => x.key !== next.key), merged].sort(byKey);
+}
+
+function parseSubscription(sub: ValuedSubscription, items: ValuedRevenueData['subscription_items'], stamp: Stamp): { snapshot: StoredSubscription; sentItems: boolean; fact: StoredMrrFact } {
   if (sub === null || typeof sub !== 'object') throw new MrrInputError('subscription', 'must be an object');
   const key = text(sub.source_key, 'subscription.source_key');
   if (!SUBSCRIPTION_STATUSES.includes(sub.status)) throw new MrrInputError('subscription.status', `must be one of ${SUBSCRIPTION_STATUSES.join(', ')}, got ${JSON.stringify(sub.status)}`);
   const status: SubscriptionStatus = sub.status;
   const currency = currencyOf(sub.currency, 'subscription.currency');
   const counts = countsTowardMrr(status);
+  const sentItems = Array.isArray(items);
 
   const storedItems: StoredItem[] = [];
-  const amounts = new Map<string, Rational>([[currency, ZERO]]);
+  const amounts = new Map<string, Rational>();
   const seen = new Set<string>();
   (items ?? []).forEach((item, i) => {
     const path = `subscription_items[${i}]`;
@@ -131,7 +150,7 @@ function parseSubscription(sub: ValuedSubscription, items: ValuedRevenueData['su
     if (rawPrice === null) throw new MrrInputError(pricePath, 'missing: send the price inline (price or plan.price) so the item can be valued');
     const price = normalizePrice(rawPrice, pricePath);
     const monthly = checkedAmount(itemMonthlyAmount(price, quantity), `${path}`);
-    if (counts) amounts.set(price.currency, add(amounts.get(price.currency) ?? ZERO, monthly));
+    amounts.set(price.currency, add(amounts.get(price.currency) ?? ZERO, monthly));
     storedItems.push({
       key: itemKey,
       quantity,
@@ -156,9 +175,10 @@ function parseSubscription(sub: ValuedSubscription, items: ValuedRevenueData['su
     canceledAt: unixSeconds(sub.canceled_at, 'subscription.canceled_at'),
     endedAt: unixSeconds(sub.ended_at, 'subscription.ended_at'),
     items: storedItems,
+    itemsStamp: sentItems ? stamp : null,
   };
-  const v = [...amounts.keys()].sort().map((c): [string, string] => [c, formatRational(amounts.get(c)!)]);
-  return { snapshot, fact: { ...stamp, c: `v:${key}`, op: 'set', v } };
+  const v = sentItems ? [...amounts.keys()].sort().map((c): [string, string] => [c, formatRational(amounts.get(c)!)]) : null;
+  return { snapshot, sentItems, fact: { ...stamp, op: 'snap', c: `v:${key}`, s: counts, cur: currency, v } };
 }
 
 function parseInvoice(invoice: ValuedInvoice, stamp: Stamp): StoredInvoice {
@@ -194,6 +214,7 @@ function parseInvoice(invoice: ValuedInvoice, stamp: Stamp): StoredInvoice {
     finalizedAt: unixSeconds(invoice.finalized_at, 'invoice.finalized_at'),
     paidAt: unixSeconds(invoice.paid_at, 'invoice.paid_at'),
     items: items.sort(byKey),
+    itemsStamp: Array.isArray(invoice.invoice_items) ? stamp : null,
   };
 }
 
@@ -202,22 +223,25 @@ function evolveValuedCustomer(state: BillingDocument, event: DomainEvent<'valued
   const body = event.data;
   const doc = customerDocument(state, event, customerId, stamp.at);
   if (body.customer) {
-    const profile = {
-      ...stamp,
-      name: optionalText(body.customer.name),
-      emailHash: optionalText(body.customer.email),
-      stripeCustomerId: optionalText(body.customer.stripe_customer_id),
+    // Each field is its own latest-wins register: an event that leaves a field out does not erase it.
+    const register = (current: Stamped<string> | null, value: unknown): Stamped<string> | null => {
+      const v = optionalText(value);
+      return v !== null && (current === null || newer(stamp, { at: current[0], id: current[1] })) ? [stamp.at, stamp.id, v] : current;
     };
-    if (newer(profile, doc.profile)) doc.profile = profile;
+    doc.profile = {
+      name: register(doc.profile.name, body.customer.name),
+      emailHash: register(doc.profile.emailHash, body.customer.email),
+      stripeCustomerId: register(doc.profile.stripeCustomerId, body.customer.stripe_customer_id),
+    };
   }
   if (body.subscription) {
-    const { snapshot, fact } = parseSubscription(body.subscription, body.subscription_items, stamp);
-    doc.subscriptions = withLatest(doc.subscriptions, snapshot);
+    const { snapshot, sentItems, fact } = parseSubscription(body.subscription, body.subscription_items, stamp);
+    doc.subscriptions = withSnapshot(doc.subscriptions, snapshot, sentItems);
     doc.mrr = withFact(doc.mrr, fact);
   } else if (body.subscription_items && body.subscription_items.length > 0) {
     throw new MrrInputError('subscription', 'subscription_items need the subscription they belong to');
   }
-  if (body.invoice) doc.invoices = withLatest(doc.invoices, parseInvoice(body.invoice, stamp));
+  if (body.invoice) doc.invoices = withSnapshot(doc.invoices, parseInvoice(body.invoice, stamp), Array.isArray(body.invoice.invoice_items));
   return doc;
 }
 

@@ -116,26 +116,40 @@ function priceColumns(price: Price): Record<string, JsonValue> {
   };
 }
 
-export function toMrrFact(f: StoredMrrFact): MrrFact {
-  let change: MrrChange;
-  switch (f.op) {
-    case 'set':
-      change = { op: 'set', component: f.c, amounts: f.v.map(([currency, amount]) => ({ currency, monthly: parseRational(amount) })) };
-      break;
-    case 'add':
-      change = { op: 'add', component: f.c, currency: f.v[0]![0], delta: parseRational(f.v[0]![1]) };
-      break;
-    case 'clear':
-      change = { op: 'clear', componentPrefix: f.c, currency: f.v[0]![0] };
-      break;
-  }
-  return { at: f.at, eventId: f.id, change };
+/**
+ * The document's stored facts as MRR facts, in event-time order. A Valued snapshot becomes a `set` of
+ * its subscription's component: its items' MRR when its status counts, else 0 (in its currency). A
+ * snapshot that sent no items carries forward the items of the latest earlier snapshot that did.
+ */
+export function mrrFactsOf(stored: readonly StoredMrrFact[]): MrrFact[] {
+  const lastItems = new Map<string, Array<[string, string]>>();
+  return stored.map((f): MrrFact => {
+    let change: MrrChange;
+    switch (f.op) {
+      case 'snap': {
+        if (f.v !== null) lastItems.set(f.c, f.v);
+        const items = f.s ? (lastItems.get(f.c) ?? []) : [];
+        change = { op: 'set', component: f.c, amounts: [[f.cur, '0'] as [string, string], ...items].map(([currency, amount]) => ({ currency, monthly: parseRational(amount) })) };
+        break;
+      }
+      case 'set':
+        change = { op: 'set', component: f.c, amounts: f.v.map(([currency, amount]) => ({ currency, monthly: parseRational(amount) })) };
+        break;
+      case 'add':
+        change = { op: 'add', component: f.c, currency: f.v[0]![0], delta: parseRational(f.v[0]![1]) };
+        break;
+      case 'clear':
+        change = { op: 'clear', componentPrefix: f.c, currency: f.v[0]![0] };
+        break;
+    }
+    return { at: f.at, eventId: f.id, change };
+  });
 }
 
 function renderCustomer(doc: CustomerDocument): RenderedRows {
   const t = doc.tenantId;
   const c = doc.customerId;
-  const timeline = replayMrr(doc.mrr.map(toMrrFact));
+  const timeline = replayMrr(mrrFactsOf(doc.mrr));
   // For display: the subscription's own MRR in its currency, rounded on its own (customer_mrr is the
   // figure that counts, rounded once over all of the customer's subscriptions; see docs/mrr.md).
   const subscriptionMrr = (s: CustomerDocument['subscriptions'][number]): number =>
@@ -143,8 +157,8 @@ function renderCustomer(doc: CustomerDocument): RenderedRows {
   return {
     customers: [
       {
-        tenant_id: t, customer_id: c, name: doc.profile?.name ?? null, email_hash: doc.profile?.emailHash ?? null,
-        stripe_customer_id: doc.profile?.stripeCustomerId ?? null, first_event_at: iso(doc.firstAt), last_event_at: iso(doc.lastAt),
+        tenant_id: t, customer_id: c, name: doc.profile.name?.[2] ?? null, email_hash: doc.profile.emailHash?.[2] ?? null,
+        stripe_customer_id: doc.profile.stripeCustomerId?.[2] ?? null, first_event_at: iso(doc.firstAt), last_event_at: iso(doc.lastAt),
       },
     ],
     subscriptions: doc.subscriptions.map((s): Row => ({

@@ -12,20 +12,27 @@ export interface Stamp {
   id: string;
 }
 
-/** One MRR fact (see MrrChange in @revstream/mrr), compact: amounts are exact rationals as "n/d". */
-export interface StoredMrrFact extends Stamp {
-  /** The component (`v:<subscription>` for Valued, `p:<subscription>` for Pulsora), or a prefix for clear. */
-  c: string;
-  op: 'set' | 'add' | 'clear';
-  /** [currency, amount] pairs: the amounts for set, the delta for add, the currency for clear. */
-  v: Array<[string, string]>;
-}
+/**
+ * One MRR fact, compact; amounts are exact rationals as "n/d".
+ *  - snap: a Valued subscription snapshot: whether its status counts (`s`), its currency, and its
+ *    items' MRR per currency, or null when the event did not send items (they are unchanged: the
+ *    replay carries forward the items of the latest earlier snapshot that had them);
+ *  - set/add/clear: Pulsora (see MrrChange in @revstream/mrr).
+ */
+export type StoredMrrFact = Stamp &
+  (
+    | { op: 'snap'; c: string; s: boolean; cur: string; v: Array<[string, string]> | null }
+    | { op: 'set' | 'add' | 'clear'; c: string; v: Array<[string, string]> }
+  );
 
-export interface StoredProfile extends Stamp {
-  name: string | null;
+/** A value and the stamp of the latest event that sent it: each field is its own latest-wins register. */
+export type Stamped<T> = [at: number, id: string, value: T];
+
+export interface StoredProfile {
+  name: Stamped<string> | null;
   /** The gateway hashes emails (salted per tenant) before publishing; this is that hash. */
-  emailHash: string | null;
-  stripeCustomerId: string | null;
+  emailHash: Stamped<string> | null;
+  stripeCustomerId: Stamped<string> | null;
 }
 
 export interface StoredItem {
@@ -50,7 +57,9 @@ export interface StoredSubscription extends Stamp {
   trialEnd: number | null;
   canceledAt: number | null;
   endedAt: number | null;
+  /** The items of the latest snapshot that sent items (a snapshot without items leaves them as they were). */
   items: StoredItem[];
+  itemsStamp: Stamp | null;
 }
 
 export interface StoredInvoiceItem {
@@ -75,7 +84,9 @@ export interface StoredInvoice extends Stamp {
   tax: number | null;
   finalizedAt: number | null;
   paidAt: number | null;
+  /** The items of the latest snapshot that sent invoice_items. */
   items: StoredInvoiceItem[];
+  itemsStamp: Stamp | null;
 }
 
 /** One customer of one tenant: the latest snapshot of each resource, and every MRR fact. */
@@ -85,7 +96,7 @@ export interface CustomerDocument {
   customerId: string;
   firstAt: number;
   lastAt: number;
-  profile: StoredProfile | null;
+  profile: StoredProfile;
   /** Latest snapshot per subscription, sorted by key. */
   subscriptions: StoredSubscription[];
   /** Latest snapshot per invoice, sorted by key. */
