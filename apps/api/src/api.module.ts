@@ -5,6 +5,7 @@ import { ensureDatabase, PostgresReadiness } from '@revstream/persistence';
 import { TenancyModule } from '@revstream/tenancy';
 import type { ApiConfig } from './api.config';
 import { openReadDataSource, READ_DATA_SOURCE } from './read-database';
+import { BillingQueryModule } from './billing/billing.module';
 
 @Injectable()
 class ReadDataSourceLifecycle implements OnApplicationShutdown {
@@ -22,7 +23,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       global: true,
-      imports: [TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }), ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger })],
+      imports: [TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }), ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger }), BillingQueryModule],
       providers: [
         {
           provide: READ_DATA_SOURCE,

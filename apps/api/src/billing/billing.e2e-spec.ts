@@ -1,0 +1,133 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DataSource } from 'typeorm';
+import { loadConfig } from '@revstream/config';
+import { EventPublisher } from '@revstream/kafka';
+import { createLogger } from '@revstream/observability';
+import { createSchemaDataSource, runMigrations, sqlClient } from '@revstream/persistence';
+import { documentProjectionHandler, ProjectionRunner } from '@revstream/projections';
+import { createTenancyDataSource, type CreatedTenant, TenancyRepository } from '@revstream/tenancy';
+import { eventually, isolatedStack, type IsolatedStack } from '@revstream/testing';
+import { BILLING_MIGRATIONS } from '../../../billing/src/billing.app';
+import { billingProjection } from '../../../billing/src/billing.projection';
+import { billingReadModel } from '../../../billing/src/billing.read-model';
+import { pulsoraEnvelope, subscriptionBody, valuedEnvelope } from '../../../billing/src/testing/billing-fixtures';
+import { ApiConfig } from '../api.config';
+import { createApiApp } from '../main';
+
+const day = (d: number): string => `2026-03-${String(d).padStart(2, '0')}T12:00:00.000Z`;
+
+describe('query API: MRR endpoints over the billing read models (Kafka → billing projection → Postgres → HTTP)', () => {
+  let stack: IsolatedStack;
+  let tenancy: DataSource;
+  let billing: DataSource;
+  let publisher: EventPublisher;
+  let runner: ProjectionRunner;
+  let api: NestFastifyApplication;
+  let acme: CreatedTenant;
+  let other: CreatedTenant;
+
+  const get = async (path: string, token: string | null = acme.tokens.read): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const response = await fetch(`${await api.getUrl()}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    stack = await isolatedStack('billing_api');
+    tenancy = createTenancyDataSource(stack.databaseUrl);
+    await runMigrations(tenancy, stack.databaseUrl);
+    const repo = new TenancyRepository(sqlClient(tenancy));
+    acme = await repo.createTenant('Acme');
+    other = await repo.createTenant('Other');
+
+    billing = createSchemaDataSource({ url: stack.databaseUrl, schema: 'billing', migrations: BILLING_MIGRATIONS });
+    await runMigrations(billing, stack.databaseUrl);
+    publisher = new EventPublisher(stack.kafka, stack.topics, { publishTimeoutMs: 10_000, maxRecordsPerRequest: 1_000, compression: 'none' });
+    const a = acme.tenantId;
+    const events = [
+      valuedEnvelope('e1', a, day(1), subscriptionBody('cus_seats', 'sub_1', 'active', 50_000, 'year', 4)), // $2,000 a year for 4 seats
+      valuedEnvelope('e2', a, day(2), subscriptionBody('cus_bronze', 'sub_2', 'active', 10_000, 'month', 1, 'USD', 'Bronze')),
+      valuedEnvelope('e3', a, day(5), subscriptionBody('cus_bronze', 'sub_2', 'active', 25_000, 'month', 1, 'USD', 'Gold')),
+      valuedEnvelope('e4', a, day(6), subscriptionBody('cus_eu', 'sub_3', 'active', 9_000, 'month', 1, 'EUR')),
+      valuedEnvelope('e5', a, day(8), subscriptionBody('cus_gone', 'sub_4', 'active', 5_000, 'month')),
+      valuedEnvelope('e6', a, day(9), subscriptionBody('cus_gone', 'sub_4', 'canceled', 5_000, 'month')),
+      pulsoraEnvelope('p1', a, day(3), { customer_id: 'cus_42', transaction_id: 'ch_1', event_type: 'subscription', amount: 49.99 }),
+      valuedEnvelope('o1', other.tenantId, day(1), subscriptionBody('cus_other', 'sub_9', 'active', 77_700, 'month')),
+    ];
+    await publisher.publish(events);
+    runner = new ProjectionRunner({
+      kafka: stack.kafka, dataSource: billing, topics: stack.topics, handler: documentProjectionHandler(billingProjection, billingReadModel),
+      publisher, logger: createLogger('test', 'warn'),
+    });
+    await runner.start();
+    await eventually(() => billing.query(`SELECT count(*)::int AS n FROM billing.customers`), (rows) => rows[0].n === 6);
+
+    api = await createApiApp(loadConfig(ApiConfig, stack.env));
+    await api.listen(0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await api?.close();
+    await runner?.stop();
+    await publisher?.disconnect();
+    await billing?.destroy();
+    await tenancy?.destroy();
+    await stack.cleanup();
+  });
+
+  it("GET /v1/customers/:customerId/mrr: the customer's MRR per currency", async () => {
+    expect(await get('/v1/customers/cus_seats/mrr')).toEqual({ status: 200, body: { customerId: 'cus_seats', mrr: [{ currency: 'USD', amount: 16_667 }] } });
+    expect(await get('/v1/customers/cus_gone/mrr')).toEqual({ status: 200, body: { customerId: 'cus_gone', mrr: [{ currency: 'USD', amount: 0 }] } });
+    expect((await get('/v1/customers/cus_eu/mrr')).body).toEqual({ customerId: 'cus_eu', mrr: [{ currency: 'EUR', amount: 9_000 }] });
+  });
+
+  it("404 for a customer the tenant does not have, including another tenant's customer; 401 without a read token", async () => {
+    expect(await get('/v1/customers/cus_nobody/mrr')).toMatchObject({ status: 404, body: { message: 'no customer "cus_nobody" in this tenant' } });
+    expect((await get('/v1/customers/cus_other/mrr')).status).toBe(404);
+    expect((await get('/v1/customers/cus_seats/mrr', other.tokens.read)).status).toBe(404);
+    expect((await get('/v1/customers/cus_seats/mrr', null)).status).toBe(401);
+    expect((await get('/v1/customers/cus_seats/mrr', acme.tokens.ingest)).status).toBe(401);
+  });
+
+  it('GET /v1/mrr?currency=USD: the tenant MRR in one currency, never summed across currencies', async () => {
+    expect(await get('/v1/mrr?currency=USD')).toEqual({ status: 200, body: { currency: 'USD', amount: 16_667 + 25_000 + 4_999 } });
+    expect((await get('/v1/mrr?currency=eur')).body).toEqual({ currency: 'EUR', amount: 9_000 });
+    expect((await get('/v1/mrr?currency=JPY')).body).toEqual({ currency: 'JPY', amount: 0 });
+    expect((await get('/v1/mrr?currency=USD', other.tokens.read)).body).toEqual({ currency: 'USD', amount: 77_700 });
+  });
+
+  it('GET /v1/mrr/movements: movements with before, after, delta and event time, filtered by currency and time', async () => {
+    const all = await get('/v1/mrr/movements?currency=USD');
+    expect(all.status).toBe(200);
+    expect(all.body.movements).toEqual([
+      { type: 'new', customerId: 'cus_seats', currency: 'USD', before: 0, after: 16_667, delta: 16_667, occurredAt: day(1), eventId: 'e1' },
+      { type: 'new', customerId: 'cus_bronze', currency: 'USD', before: 0, after: 10_000, delta: 10_000, occurredAt: day(2), eventId: 'e2' },
+      { type: 'new', customerId: 'cus_42', currency: 'USD', before: 0, after: 4_999, delta: 4_999, occurredAt: day(3), eventId: 'p1' },
+      { type: 'expansion', customerId: 'cus_bronze', currency: 'USD', before: 10_000, after: 25_000, delta: 15_000, occurredAt: day(5), eventId: 'e3' },
+      { type: 'new', customerId: 'cus_gone', currency: 'USD', before: 0, after: 5_000, delta: 5_000, occurredAt: day(8), eventId: 'e5' },
+      { type: 'churn', customerId: 'cus_gone', currency: 'USD', before: 5_000, after: 0, delta: -5_000, occurredAt: day(9), eventId: 'e6' },
+    ]);
+    const window = await get('/v1/mrr/movements?currency=USD&from=2026-03-03&to=2026-03-08');
+    expect((window.body.movements as Array<{ eventId: string }>).map((m) => m.eventId)).toEqual(['p1', 'e3', 'e5']);
+    const instants = await get(`/v1/mrr/movements?currency=USD&from=${day(3)}&to=${day(8)}`);
+    expect((instants.body.movements as Array<{ eventId: string }>).map((m) => m.eventId)).toEqual(['p1', 'e3']);
+    expect((await get('/v1/mrr/movements?currency=EUR')).body.movements).toEqual([
+      { type: 'new', customerId: 'cus_eu', currency: 'EUR', before: 0, after: 9_000, delta: 9_000, occurredAt: day(6), eventId: 'e4' },
+    ]);
+    expect((await get('/v1/mrr/movements?currency=USD', other.tokens.read)).body.movements).toHaveLength(1);
+  });
+
+  it('400 with a clear message on bad query parameters', async () => {
+    const missing = await get('/v1/mrr');
+    expect(missing.status).toBe(400);
+    expect(JSON.stringify(missing.body)).toContain('currency must be a 3-letter ISO 4217 code');
+    expect((await get('/v1/mrr?currency=dollars')).status).toBe(400);
+    const badFrom = await get('/v1/mrr/movements?currency=USD&from=yesterday');
+    expect(badFrom.status).toBe(400);
+    expect(JSON.stringify(badFrom.body)).toContain('from must be an ISO-8601 date or instant');
+    const reversed = await get('/v1/mrr/movements?currency=USD&from=2026-03-09&to=2026-03-01');
+    expect(reversed).toMatchObject({ status: 400, body: { message: 'from (2026-03-09) must be before to (2026-03-01)' } });
+    const unknown = await get('/v1/mrr/movements?currency=USD&since=2026-01-01');
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.body)).toContain('property since should not exist');
+    expect((await get('/v1/mrr/movements')).status).toBe(400);
+  });
+});
