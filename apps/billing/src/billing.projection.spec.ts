@@ -104,14 +104,14 @@ describe('billing projection: given Valued and Pulsora events, then read models'
     expect(tables.customers).toEqual([]);
   });
 
-  it('a snapshot that leaves out items (an invoice event repeats the subscription) keeps them, in any arrival order', () => {
+  it('a snapshot that leaves out items and dates (an invoice event repeats the subscription) keeps them, in any arrival order', () => {
     const events = [
       valuedEnvelope('e1', T, day(1), { ...SEED_VALUED.withItems, customer: { id: 'valued-cus-312', name: 'Acme' } }),
-      valuedEnvelope('e2', T, day(2), { ...SEED_VALUED.withInvoice, subscription: { ...SEED_VALUED.withInvoice.subscription, status: 'past_due' } }),
+      valuedEnvelope('e2', T, day(2), { ...SEED_VALUED.withInvoice, subscription: { source_key: 'sub-321', status: 'past_due', currency: 'USD' } }),
     ];
     const tables = project(events);
     expect(mrrOf(tables)).toEqual([['valued-cus-312', 'USD', 200]]);
-    expect(tables.subscriptions).toMatchObject([{ status: 'past_due', mrr: 200, snapshot_at: day(2), event_id: 'e2' }]);
+    expect(tables.subscriptions).toMatchObject([{ status: 'past_due', mrr: 200, snapshot_at: day(2), event_id: 'e2', started_at: '2022-06-16T12:56:54.000Z' }]);
     expect(tables.subscription_items!.map((i) => i.item_key)).toEqual(['sub-item-1', 'sub-item-2']);
     expect(tables.customers).toMatchObject([{ name: 'Acme' }]); // the later event's customer has no name: the name stays
     expect(project([...events].reverse())).toEqual(tables);

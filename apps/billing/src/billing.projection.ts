@@ -13,6 +13,8 @@ import type {
 
 export type BillingEvent = DomainEvent<'valued.revenue' | 'pulsora.revenue'>;
 
+const SUBSCRIPTION_DATE_FIELDS = ['started_at', 'current_period_start', 'current_period_end', 'trial_end', 'canceled_at', 'ended_at'] as const;
+
 /** The largest MRR one fact may carry, in minor units: sums of many stay safe integers. */
 const MAX_FACT_AMOUNT = 10n ** 13n;
 /** 9999-12-31T23:59:59Z: Unix seconds past it are not a date. */
@@ -133,6 +135,7 @@ function parseSubscription(sub: ValuedSubscription, items: ValuedRevenueData['su
   const currency = currencyOf(sub.currency, 'subscription.currency');
   const counts = countsTowardMrr(status);
   const sentItems = Array.isArray(items);
+  const sentDates = SUBSCRIPTION_DATE_FIELDS.some((f) => sub[f] !== undefined);
 
   const storedItems: StoredItem[] = [];
   const amounts = new Map<string, Rational>();
@@ -168,12 +171,17 @@ function parseSubscription(sub: ValuedSubscription, items: ValuedRevenueData['su
     key,
     status,
     currency,
-    startedAt: unixSeconds(sub.started_at, 'subscription.started_at'),
-    currentPeriodStart: unixSeconds(sub.current_period_start, 'subscription.current_period_start'),
-    currentPeriodEnd: unixSeconds(sub.current_period_end, 'subscription.current_period_end'),
-    trialEnd: unixSeconds(sub.trial_end, 'subscription.trial_end'),
-    canceledAt: unixSeconds(sub.canceled_at, 'subscription.canceled_at'),
-    endedAt: unixSeconds(sub.ended_at, 'subscription.ended_at'),
+    dates: sentDates
+      ? {
+          startedAt: unixSeconds(sub.started_at, 'subscription.started_at'),
+          currentPeriodStart: unixSeconds(sub.current_period_start, 'subscription.current_period_start'),
+          currentPeriodEnd: unixSeconds(sub.current_period_end, 'subscription.current_period_end'),
+          trialEnd: unixSeconds(sub.trial_end, 'subscription.trial_end'),
+          canceledAt: unixSeconds(sub.canceled_at, 'subscription.canceled_at'),
+          endedAt: unixSeconds(sub.ended_at, 'subscription.ended_at'),
+        }
+      : null,
+    datesStamp: sentDates ? stamp : null,
     items: storedItems,
     itemsStamp: sentItems ? stamp : null,
   };
@@ -236,7 +244,14 @@ function evolveValuedCustomer(state: BillingDocument, event: DomainEvent<'valued
   }
   if (body.subscription) {
     const { snapshot, sentItems, fact } = parseSubscription(body.subscription, body.subscription_items, stamp);
-    doc.subscriptions = withSnapshot(doc.subscriptions, snapshot, sentItems);
+    const existing = doc.subscriptions.find((x) => x.key === snapshot.key);
+    doc.subscriptions = withSnapshot(doc.subscriptions, snapshot, sentItems).map((x) =>
+      x.key !== snapshot.key
+        ? x
+        : snapshot.dates !== null && (existing === undefined || newer(stamp, existing.datesStamp))
+          ? { ...x, dates: snapshot.dates, datesStamp: stamp }
+          : { ...x, dates: existing?.dates ?? null, datesStamp: existing?.datesStamp ?? null },
+    );
     doc.mrr = withFact(doc.mrr, fact);
   } else if (body.subscription_items && body.subscription_items.length > 0) {
     throw new MrrInputError('subscription', 'subscription_items need the subscription they belong to');

@@ -98,7 +98,17 @@ export const BILLING_TABLES: readonly ReadModelTable[] = [
 
 export const BILLING_TABLE_NAMES: readonly string[] = BILLING_TABLES.map((t) => t.name);
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+/** Epoch ms to ISO-8601, memoized: the same instants recur in every rendering of a document. */
+const isoCache = new Map<number, string>();
+function iso(ms: number): string {
+  let text = isoCache.get(ms);
+  if (text === undefined) {
+    if (isoCache.size >= 200_000) isoCache.clear();
+    text = new Date(ms).toISOString();
+    isoCache.set(ms, text);
+  }
+  return text;
+}
 const fromUnix = (seconds: number | null): string | null => (seconds === null ? null : iso(seconds * 1000));
 const minor = (value: bigint): number => Number(value);
 
@@ -164,8 +174,9 @@ function renderCustomer(doc: CustomerDocument): RenderedRows {
     subscriptions: doc.subscriptions.map((s): Row => ({
       tenant_id: t, customer_id: c, subscription_key: s.key, status: s.status, currency: s.currency,
       mrr: subscriptionMrr(s),
-      started_at: fromUnix(s.startedAt), current_period_start: fromUnix(s.currentPeriodStart), current_period_end: fromUnix(s.currentPeriodEnd),
-      trial_end: fromUnix(s.trialEnd), canceled_at: fromUnix(s.canceledAt), ended_at: fromUnix(s.endedAt), snapshot_at: iso(s.at), event_id: s.id,
+      started_at: fromUnix(s.dates?.startedAt ?? null), current_period_start: fromUnix(s.dates?.currentPeriodStart ?? null),
+      current_period_end: fromUnix(s.dates?.currentPeriodEnd ?? null), trial_end: fromUnix(s.dates?.trialEnd ?? null),
+      canceled_at: fromUnix(s.dates?.canceledAt ?? null), ended_at: fromUnix(s.dates?.endedAt ?? null), snapshot_at: iso(s.at), event_id: s.id,
     })),
     subscription_items: doc.subscriptions.flatMap((s) =>
       s.items.map((i): Row => ({

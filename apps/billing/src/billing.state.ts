@@ -47,17 +47,29 @@ export interface StoredItem {
   mrr: string;
 }
 
-export interface StoredSubscription extends Stamp {
-  key: string;
-  status: SubscriptionStatus;
-  currency: string;
+export interface SubscriptionDates {
   startedAt: number | null;
   currentPeriodStart: number | null;
   currentPeriodEnd: number | null;
   trialEnd: number | null;
   canceledAt: number | null;
   endedAt: number | null;
-  /** The items of the latest snapshot that sent items (a snapshot without items leaves them as they were). */
+}
+
+/**
+ * The latest state of a subscription, as three latest-wins registers, so arrival order never
+ * matters and an event that leaves a part out does not erase it (Valued resources are optional: an
+ * invoice event repeats the subscription with only source_key, status and currency):
+ *  - status and currency: from the latest snapshot (`at`, `id`);
+ *  - dates (Unix seconds): from the latest snapshot that sent any of them;
+ *  - items: from the latest snapshot that sent subscription_items.
+ */
+export interface StoredSubscription extends Stamp {
+  key: string;
+  status: SubscriptionStatus;
+  currency: string;
+  dates: SubscriptionDates | null;
+  datesStamp: Stamp | null;
   items: StoredItem[];
   itemsStamp: Stamp | null;
 }

@@ -155,11 +155,25 @@ export interface DailyMovements {
   readonly count: number;
 }
 
+const DAY_MS = 86_400_000;
+const dayNames = new Map<number, string>();
+/** The UTC date of an instant, YYYY-MM-DD (memoized: a pure function of the day number). */
+function utcDay(at: number): string {
+  const n = Math.floor(at / DAY_MS);
+  let name = dayNames.get(n);
+  if (name === undefined) {
+    if (dayNames.size >= 100_000) dayNames.clear();
+    name = new Date(n * DAY_MS).toISOString().slice(0, 10);
+    dayNames.set(n, name);
+  }
+  return name;
+}
+
 /** Movements summed per currency and UTC day (contraction and churn are negative), sorted. */
 export function dailyMovements(movements: readonly Movement[]): DailyMovements[] {
   const byDay = new Map<string, { -readonly [K in keyof DailyMovements]: DailyMovements[K] }>();
   for (const m of movements) {
-    const day = new Date(m.at).toISOString().slice(0, 10);
+    const day = utcDay(m.at);
     const key = `${m.currency}|${day}`;
     let row = byDay.get(key);
     if (!row) byDay.set(key, (row = { currency: m.currency, day, new: 0n, expansion: 0n, contraction: 0n, churn: 0n, reactivation: 0n, net: 0n, count: 0 }));

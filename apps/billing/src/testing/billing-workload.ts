@@ -7,8 +7,9 @@ import { pulsoraEnvelope, valuedEnvelope } from './billing-fixtures';
  * snapshots (trials that convert, seat changes, plan switches, monthly to annual, past_due,
  * cancellations, win-backs) and a paid invoice per period; Pulsora customers send subscription,
  * renewal, upgrade, downgrade, refund, purchase and churn events. Each tenant syncs its plans and
- * prices now and then. Events of a customer are in event-time order; interleaving across customers
- * is by customer.
+ * prices at the start. Events of a customer are in event-time order. Across customers the stream
+ * is round-robin (every customer's first event, then every customer's second, …), as a log that
+ * follows time interleaves customers; `interleave: 'customer'` puts each customer's life in one run.
  */
 export interface WorkloadOptions {
   tenants: readonly string[];
@@ -18,6 +19,7 @@ export interface WorkloadOptions {
   /** Epoch ms of the first event. */
   start?: number;
   idPrefix?: string;
+  interleave?: 'round-robin' | 'customer';
 }
 
 /** A small deterministic PRNG (mulberry32): the same seed gives the same workload. */
@@ -71,8 +73,7 @@ export function* billingWorkload(options: WorkloadOptions): Generator<Envelope> 
     }
   }
 
-  for (let c = 0; c < options.customersPerTenant; c++) {
-    for (const tenant of options.tenants) {
+  function* life(tenant: string, c: number): Generator<Envelope> {
       const customerId = `cus_${c.toString(36)}`;
       let t = start + Math.floor(rand() * 30 * 24) * HOUR;
       const currency = rand() < 0.85 ? 'USD' : pick(['EUR', 'JPY', 'GBP']);
@@ -155,6 +156,23 @@ export function* billingWorkload(options: WorkloadOptions): Generator<Envelope> 
           yield pulsoraEnvelope(id(), tenant, iso(t), data as PulsoraRevenueData);
         }
       }
+  }
+
+  const lives: Array<Generator<Envelope>> = [];
+  for (let c = 0; c < options.customersPerTenant; c++) for (const tenant of options.tenants) lives.push(life(tenant, c));
+  if (options.interleave === 'customer') {
+    for (const l of lives) yield* l;
+    return;
+  }
+  let live = lives;
+  while (live.length > 0) {
+    const still: Array<Generator<Envelope>> = [];
+    for (const l of live) {
+      const next = l.next();
+      if (next.done) continue;
+      yield next.value;
+      still.push(l);
     }
+    live = still;
   }
 }
