@@ -35,6 +35,7 @@ const program = new Command()
   .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
   .option('--concurrency <n>', 'partitions projected at once (CONSUMER_CONCURRENCY)', (v) => Number(v), 3)
   .option('--batch <n>', 'records per transaction (CONSUMER_MAX_BATCH)', (v) => Number(v), 5_000)
+  .option('--interleave <how>', 'round-robin (a time-ordered log: each batch touches many customers once) or customer (each life in one run)', 'round-robin')
   .option('--keep', 'keep the database and topics afterwards', false)
   .option('--no-write', 'do not write bench/results');
 
@@ -45,6 +46,7 @@ interface Options {
   partitions: number;
   concurrency: number;
   batch: number;
+  interleave: 'round-robin' | 'customer';
   keep: boolean;
   write: boolean;
 }
@@ -59,7 +61,7 @@ async function preload(publisher: EventPublisher, options: Options): Promise<num
   let chunk: Envelope[] = [];
   let count = 0;
   const inFlight: Array<Promise<void>> = [];
-  for (const envelope of billingWorkload({ tenants, customersPerTenant, eventsPerCustomer: options.eventsPerCustomer, idPrefix: 'b' })) {
+  for (const envelope of billingWorkload({ tenants, customersPerTenant, eventsPerCustomer: options.eventsPerCustomer, idPrefix: 'b', interleave: options.interleave })) {
     chunk.push(envelope);
     if (chunk.length === 5_000) {
       inFlight.push(publisher.publish(chunk));
@@ -230,7 +232,7 @@ broker and Postgres run on the same machine.
 
 | figure | value |
 |---|---|
-| events preloaded (Valued + Pulsora, ${r.options.tenants} tenants, ${r.options.eventsPerCustomer} per customer) | ${r.events.toLocaleString('en-US')} |
+| events preloaded (Valued + Pulsora, ${r.options.tenants} tenants, ${r.options.eventsPerCustomer} per customer, interleaved ${r.options.interleave}) | ${r.events.toLocaleString('en-US')} |
 | partitions / concurrency / records per transaction | ${r.options.partitions} / ${r.options.concurrency} / ${r.options.batch} |
 | preload (publish, acks=all) | ${r.preload.seconds} s, ${r.preload.eventsPerSecond.toLocaleString('en-US')} events/s |
 | **projection through ProjectionRunner** | **${r.projection.seconds} s, ${r.projection.eventsPerSecond.toLocaleString('en-US')} events/s** |

@@ -44,26 +44,20 @@ export const seedTieredPrice399: ValuedPrice = {
 
 const seedSubscription = { source_key: 'sub-321', started_at: SEED_STARTED_AT, status: 'active' as const, currency: 'USD' };
 
+const seedItems = [
+  { source_key: 'sub-item-1', quantity: 2, plan: { source_key: 'plan-999-monthly', name: 'Solo Plan', price: seedPrice999 } },
+  { source_key: 'sub-item-2', quantity: 1, plan: { source_key: 'plan-399-monthly-plus', name: 'Solo Plan Plus', price: seedPrice399 } },
+];
+
 /** The five examples of seed 003, verbatim. */
 export const SEED_VALUED = {
   subscription: { category: 'revenue', customer: { id: '123' }, subscription: seedSubscription } satisfies ValuedRevenueData,
-  withItems: {
-    category: 'revenue',
-    customer: { id: 'valued-cus-312' },
-    subscription: seedSubscription,
-    subscription_items: [
-      { source_key: 'sub-item-1', quantity: 2, plan: { source_key: 'plan-999-monthly', name: 'Solo Plan', price: seedPrice999 } },
-      { source_key: 'sub-item-2', quantity: 1, plan: { source_key: 'plan-399-monthly-plus', name: 'Solo Plan Plus', price: seedPrice399 } },
-    ],
-  } satisfies ValuedRevenueData,
+  withItems: { category: 'revenue', customer: { id: 'valued-cus-312' }, subscription: seedSubscription, subscription_items: seedItems } satisfies ValuedRevenueData,
   withTiers: {
     category: 'revenue',
     customer: { id: 'valued-cus-312' },
     subscription: seedSubscription,
-    subscription_items: [
-      { source_key: 'sub-item-1', quantity: 2, plan: { source_key: 'plan-999-monthly', name: 'Solo Plan', price: seedPrice999 } },
-      { source_key: 'sub-item-2', quantity: 1, plan: { source_key: 'plan-399-monthly-plus', name: 'Solo Plan Plus', price: seedTieredPrice399 } },
-    ],
+    subscription_items: [seedItems[0]!, { ...seedItems[1]!, plan: { ...seedItems[1]!.plan, price: seedTieredPrice399 } }],
   } satisfies ValuedRevenueData,
   withInvoice: {
     category: 'revenue',
