@@ -4,6 +4,9 @@ import { createLogger, ObservabilityModule } from '@revstream/observability';
 import { ensureDatabase, PostgresReadiness } from '@revstream/persistence';
 import { TenancyModule } from '@revstream/tenancy';
 import type { ApiConfig } from './api.config';
+import { CohortsQueryModule } from './cohorts/cohorts.module';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { openReadDataSource, READ_DATA_SOURCE } from './read-database';
 import { BillingQueryModule } from './billing/billing.module';
 
@@ -23,7 +26,14 @@ export class ApiModule {
     return {
       module: ApiModule,
       global: true,
-      imports: [TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }), ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger }), BillingQueryModule],
+      imports: [
+        TenancyModule.forRoot({ databaseUrl: config.DATABASE_URL, logger }),
+        ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger }),
+        DeadLettersModule,
+        CohortsQueryModule,
+        BillingQueryModule,
+      ],
+      controllers: [DashboardController],
       providers: [
         {
           provide: READ_DATA_SOURCE,

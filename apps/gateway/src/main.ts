@@ -11,6 +11,7 @@ import { GatewayModule } from './gateway.module';
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), new FastifyAdapter({ bodyLimit: 1024 * 1024 }), {
     bufferLogs: true,
+    abortOnError: false,
   });
   app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks();

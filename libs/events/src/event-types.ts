@@ -1,5 +1,6 @@
 import type { ProductRegisteredData } from './sources/catalog';
 import type { ClockTickData } from './sources/clock';
+import type { CohortSettingsChangedData } from './sources/cohort-settings';
 import type { PulsoraActivityData, PulsoraRevenueData } from './sources/pulsora';
 import type { ReveniumMeterData } from './sources/revenium';
 import type { RevlintProductEventData } from './sources/revlint';
@@ -19,6 +20,7 @@ export interface EventDataMap {
   'revenium.meter': ReveniumMeterData;
   'catalog.product_registered': ProductRegisteredData;
   'clock.tick': ClockTickData;
+  'catalog.cohort_settings_changed': CohortSettingsChangedData;
 }
 
 export type EventType = keyof EventDataMap;
@@ -43,6 +45,7 @@ export const EVENT_TYPES: { readonly [T in EventType]: EventTypeSpec } = {
   'revenium.meter': { source: 'revenium', topic: 'raw.revenium', currentVersion: 1 },
   'catalog.product_registered': { source: 'catalog', topic: 'catalog', currentVersion: 1 },
   'clock.tick': { source: 'clock', topic: 'clock', currentVersion: 1 },
+  'catalog.cohort_settings_changed': { source: 'catalog', topic: 'catalog', currentVersion: 1 },
 };
 
 export const isEventType = (value: unknown): value is EventType =>

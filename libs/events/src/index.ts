@@ -13,3 +13,4 @@ export * from './sources/valued';
 export * from './sources/revenium';
 export * from './sources/catalog';
 export * from './sources/clock';
+export * from './sources/cohort-settings';

@@ -7,3 +7,5 @@ export * from './projection.transport';
 export * from './projection-app.module';
 export * from './start-projection-app';
 export * from './projection-app.definition';
+export * from './replay/partition-reader';
+export * from './replay/replay';

@@ -7,7 +7,8 @@ import { ensureTopics, EventPublisher, KAFKA, KafkaModule, KafkaReadiness } from
 import { createLogger, type Logger, ObservabilityModule } from '@revstream/observability';
 import { createSchemaDataSource, PostgresReadiness, runMigrations } from '@revstream/persistence';
 import type { ProjectionHandler } from './projection-handler';
-import { ProjectionRunner } from './projection-runner';
+import { ProjectionRunner, ProjectionVersionMismatchError } from './projection-runner';
+import { replayProjectionApp } from './replay/replay';
 import { ProjectionTransport } from './projection.transport';
 
 export const PROJECTION_DATA_SOURCE = Symbol('PROJECTION_DATA_SOURCE');
@@ -38,6 +39,44 @@ class DataSourceLifecycle implements OnApplicationShutdown {
  * a runner per projection behind the ProjectionTransport, and /health (Kafka + Postgres) and /metrics.
  * The app's own module adds only its projections and read-model entities.
  */
+/**
+ * A projection whose code version is newer than the one its schema holds is rebuilt from the topics
+ * into new tables before the app starts projecting; the old tables keep answering reads until the
+ * rebuild has caught up and is swapped in. Older code than the schema refuses to start.
+ */
+async function upgradeProjectionVersions(
+  options: ProjectionAppOptions,
+  dataSource: DataSource,
+  kafka: Kafka,
+  topics: Topics,
+  publisher: EventPublisher,
+  logger: Logger,
+): Promise<void> {
+  const rows = (await dataSource.query(`SELECT projection, version FROM "${options.schema}".projection_meta`)) as Array<{ projection: string; version: number }>;
+  const stored = new Map(rows.map((r) => [r.projection, r.version]));
+  const newer = options.handlers.filter((h) => (stored.get(h.name) ?? h.version) > h.version);
+  if (newer.length > 0) {
+    throw new ProjectionVersionMismatchError(
+      `schema ${options.schema} holds ${newer.map((h) => `${h.name} v${stored.get(h.name)}`).join(', ')}, newer than this code (${newer.map((h) => `v${h.version}`).join(', ')})`,
+    );
+  }
+  const outdated = options.handlers.filter((h) => (stored.get(h.name) ?? h.version) < h.version);
+  if (outdated.length === 0) return;
+  logger.warn(
+    { schema: options.schema, upgrades: outdated.map((h) => ({ projection: h.name, from: stored.get(h.name), to: h.version })) },
+    'projection version bumped: rebuilding into new tables from the topics; the old tables keep serving reads until the swap',
+  );
+  const result = await replayProjectionApp({
+    app: { name: options.name, schema: options.schema, migrations: options.migrations, handlers: options.handlers, ...(options.entities ? { entities: options.entities } : {}) },
+    databaseUrl: options.config.DATABASE_URL,
+    kafka,
+    topics,
+    publisher,
+    logger,
+  });
+  logger.warn({ schema: options.schema, records: result.records, seconds: result.seconds }, 'rebuilt projection swapped in');
+}
+
 @Module({})
 export class ProjectionAppModule {
   static forRoot(options: ProjectionAppOptions): DynamicModule {
@@ -74,6 +113,7 @@ export class ProjectionAppModule {
           inject: [KAFKA, Topics, EventPublisher, PROJECTION_DATA_SOURCE],
           useFactory: async (kafka: Kafka, topics: Topics, publisher: EventPublisher, dataSource: DataSource) => {
             await ensureTopics(kafka, topics, { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+            await upgradeProjectionVersions(options, dataSource, kafka, topics, publisher, logger);
             return new ProjectionTransport(
               options.handlers.map(
                 (handler) =>

@@ -24,6 +24,21 @@ export interface ProjectionRunnerOptions {
   maxRecordsPerTransaction?: number;
   /** Consumer group id; defaults to `<prefix>.<name>.v<version>.<generation>`. */
   groupId?: string;
+  /**
+   * Take the schema's swap lock (shared) in every batch transaction, so a replay can swap the schema
+   * between two batches. Only a replay applying records while it holds the lock turns this off.
+   */
+  holdSwapLock?: boolean;
+}
+
+/** The advisory lock a replay takes exclusively to swap a schema; batch transactions take it shared. */
+export function swapLockKey(schema: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const ch of `revstream-swap:${schema}`) {
+    h ^= BigInt(ch.charCodeAt(0));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return BigInt.asIntN(64, h).toString();
 }
 
 /** One Kafka record, as the runner sees it. */
@@ -216,6 +231,7 @@ export class ProjectionRunner {
   ): Promise<number> {
     const { handler } = this.options;
     const tx = projectionTx(queryRunner, this.quoted);
+    if (this.options.holdSwapLock !== false) await tx.query('SELECT pg_advisory_xact_lock_shared($1::bigint)', [swapLockKey(this.schema)]);
     await tx.query(
       `INSERT INTO ${this.quoted}.checkpoints (consumer, topic, partition, "offset") VALUES ($1, $2, $3, -1) ON CONFLICT DO NOTHING`,
       [handler.name, topic, partition],

@@ -9,7 +9,7 @@ import { ProjectionTransport } from './projection.transport';
  * and a small HTTP listener for /health and /metrics. SIGTERM/SIGINT stop both cleanly.
  */
 export async function startProjectionApp(rootModule: Type | DynamicModule, port: number, host: string): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule, new FastifyAdapter(), { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, new FastifyAdapter(), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks();
   app.connectMicroservice({ strategy: app.get(ProjectionTransport) }, { inheritAppConfig: true });

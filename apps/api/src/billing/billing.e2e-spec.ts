@@ -80,7 +80,7 @@ describe('query API: MRR endpoints over the billing read models (Kafka → billi
   });
 
   it("404 for a customer the tenant does not have, including another tenant's customer; 401 without a read token", async () => {
-    expect(await get('/v1/customers/cus_nobody/mrr')).toMatchObject({ status: 404, body: { message: 'no customer "cus_nobody" in this tenant' } });
+    expect(await get('/v1/customers/cus_nobody/mrr')).toMatchObject({ status: 404, body: { status: 404, detail: 'no customer "cus_nobody" in this tenant' } });
     expect((await get('/v1/customers/cus_other/mrr')).status).toBe(404);
     expect((await get('/v1/customers/cus_seats/mrr', other.tokens.read)).status).toBe(404);
     expect((await get('/v1/customers/cus_seats/mrr', null)).status).toBe(401);
@@ -124,7 +124,7 @@ describe('query API: MRR endpoints over the billing read models (Kafka → billi
     expect(badFrom.status).toBe(400);
     expect(JSON.stringify(badFrom.body)).toContain('from must be an ISO-8601 date or instant');
     const reversed = await get('/v1/mrr/movements?currency=USD&from=2026-03-09&to=2026-03-01');
-    expect(reversed).toMatchObject({ status: 400, body: { message: 'from (2026-03-09) must be before to (2026-03-01)' } });
+    expect(reversed).toMatchObject({ status: 400, body: { status: 400, detail: 'from (2026-03-09) must be before to (2026-03-01)' } });
     const unknown = await get('/v1/mrr/movements?currency=USD&since=2026-01-01');
     expect(unknown.status).toBe(400);
     expect(JSON.stringify(unknown.body)).toContain('property since should not exist');

@@ -1,0 +1,264 @@
+import type { Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Topics } from '@revstream/events';
+import { describeRetention, type EventPublisher, retentionProblem } from '@revstream/kafka';
+import type { Logger } from '@revstream/observability';
+import { createSchemaDataSource, ensureDatabase, quoteIdent, runMigrations, schemaChecksums, type TableChecksum } from '@revstream/persistence';
+import { topicsOf } from '../document-projection.handler';
+import type { ProjectionAppDefinition } from '../projection-app.definition';
+import { ProjectionRunner, swapLockKey } from '../projection-runner';
+import { eachPartition, lastOffsets, offsetsOf, type PartitionOffsets, readRange } from './partition-reader';
+
+export class ReplayRefusedError extends Error {
+  override readonly name = 'ReplayRefusedError';
+}
+
+export type ReplayPhase = 'rebuild' | 'catch-up' | 'swap';
+
+export interface ReplayProgress {
+  phase: ReplayPhase;
+  /** Records applied to the rebuild so far (all phases). */
+  done: number;
+  /** Records the rebuild must reach in this phase (the high-water marks, then live). */
+  total: number;
+}
+
+export interface TableDifference {
+  table: string;
+  live: TableChecksum | null;
+  rebuilt: TableChecksum | null;
+}
+
+export interface ReplayResult {
+  schema: string;
+  /** Records read and applied into the rebuild. */
+  records: number;
+  seconds: number;
+  /** With verify: every table compared at the same log position. */
+  compared: TableChecksum[];
+  differences: TableDifference[];
+  swapped: boolean;
+  resumed: boolean;
+}
+
+export interface ReplayOptions {
+  app: ProjectionAppDefinition;
+  databaseUrl: string;
+  kafka: Kafka;
+  topics: Topics;
+  publisher: EventPublisher;
+  logger: Logger;
+  /** Compare every table with the live one at the same log position before swapping; keep the live one on any difference. */
+  verify?: boolean;
+  onProgress?: (progress: ReplayProgress) => void;
+  /** Stop catching up once the rebuild trails live by at most this many records, then swap. */
+  catchUpSlack?: number;
+  /** Leave the rebuilt schema beside the live one instead of swapping (tests, dry runs). */
+  swap?: boolean;
+  /** Aborting stops the rebuild between two batches; starting it again resumes from its checkpoints. */
+  signal?: AbortSignal;
+}
+
+const shadowName = (schema: string): string => `${schema}__rebuild`;
+/** Tables that describe a schema rather than project the log: never compared. */
+const NOT_COMPARED = new Set(['migrations', 'projection_meta']);
+
+async function schemaExists(client: Client, schema: string): Promise<boolean> {
+  const { rowCount } = await client.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema]);
+  return (rowCount ?? 0) > 0;
+}
+
+async function checkpointsOf(db: Client | DataSource, schema: string, topicNames: readonly string[]): Promise<PartitionOffsets> {
+  const sql = `SELECT topic, partition, max("offset")::text AS offset FROM ${quoteIdent(schema)}.checkpoints WHERE topic = ANY($1) GROUP BY topic, partition`;
+  const rows = (db instanceof Client ? (await db.query(sql, [topicNames])).rows : await db.query(sql, [topicNames])) as Array<{
+    topic: string;
+    partition: number;
+    offset: string;
+  }>;
+  return offsetsOf(rows.filter((r) => BigInt(r.offset) >= 0n).map((r) => ({ topic: r.topic, partition: r.partition, offset: BigInt(r.offset) })));
+}
+
+const countBetween = (from: PartitionOffsets, to: PartitionOffsets): number => {
+  let n = 0n;
+  for (const p of eachPartition(to)) {
+    const start = from.get(p.topic)?.get(p.partition) ?? -1n;
+    if (p.offset > start) n += p.offset - start;
+  }
+  return Number(n);
+};
+
+const maxOf = (a: PartitionOffsets, b: PartitionOffsets): PartitionOffsets => {
+  const out: PartitionOffsets = new Map();
+  for (const src of [a, b]) for (const p of eachPartition(src)) {
+    const byPartition = out.get(p.topic) ?? new Map<number, bigint>();
+    const current = byPartition.get(p.partition);
+    if (current === undefined || p.offset > current) byPartition.set(p.partition, p.offset);
+    out.set(p.topic, byPartition);
+  }
+  return out;
+};
+
+async function tablesOf(client: Client, schema: string): Promise<string[]> {
+  const { rows } = await client.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`,
+    [schema],
+  );
+  return rows.map((r) => r.table_name).filter((t) => !NOT_COMPARED.has(t));
+}
+
+/**
+ * Rebuilds an app's read models from the topics, with no downtime:
+ *  1. into a shadow schema (`<schema>__rebuild`), from the earliest offsets up to the high-water marks
+ *     taken at the start (resumable: the shadow keeps its own checkpoints);
+ *  2. then keeps going until it trails the live consumers by at most `catchUpSlack` records;
+ *  3. then, holding the schema's swap lock (live batch transactions wait for it, reads don't), brings
+ *     the rebuild to exactly the live checkpoints, optionally verifies every table byte for byte, and
+ *     swaps the schemas in one transaction: the live consumers continue on the rebuilt schema from
+ *     its checkpoints. The old schema is dropped.
+ * Topics whose retention could have dropped records are refused.
+ */
+export async function replayProjectionApp(options: ReplayOptions): Promise<ReplayResult> {
+  const started = Date.now();
+  const { app, kafka, topics, logger } = options;
+  const live = app.schema;
+  const shadow = shadowName(live);
+  const topicNames = [...new Set(app.handlers.flatMap((h) => topicsOf(h.eventTypes)))].map((t) => topics.name(t));
+
+  // 0. The log must still hold everything.
+  for (const r of await describeRetention(kafka, topicNames)) {
+    const problem = retentionProblem(r);
+    if (problem) throw new ReplayRefusedError(`refusing to rebuild ${live}: ${problem}, so a rebuild would be incomplete`);
+  }
+  const { last: highWater, first: lowWater } = await lastOffsets(kafka, topicNames);
+  for (const p of eachPartition(lowWater)) {
+    if (p.offset > 0n) throw new ReplayRefusedError(`refusing to rebuild ${live}: ${p.topic} partition ${p.partition} starts at offset ${p.offset}; earlier records are gone`);
+  }
+
+  await ensureDatabase(options.databaseUrl);
+  const admin = new Client({ connectionString: options.databaseUrl });
+  await admin.connect();
+  const shadowDs = createSchemaDataSource({ url: options.databaseUrl, schema: shadow, migrations: app.migrations, poolSize: 6, applicationName: `revstream-replay-${live}` });
+  let liveDs: DataSource | undefined;
+  try {
+    let resumed = await schemaExists(admin, shadow);
+    if (resumed) {
+      // Resume only a rebuild of these very projection versions; anything else starts over.
+      const meta = (await admin.query<{ projection: string; version: number }>(`SELECT projection, version FROM ${quoteIdent(shadow)}.projection_meta`).catch(() => ({ rows: [] }))).rows;
+      const same = app.handlers.every((h) => meta.some((m) => m.projection === h.name && m.version === h.version));
+      if (!same) {
+        logger.warn({ schema: shadow }, 'dropping an earlier rebuild of another projection version');
+        await admin.query(`DROP SCHEMA ${quoteIdent(shadow)} CASCADE`);
+        resumed = false;
+      } else {
+        logger.info({ schema: shadow }, 'resuming an earlier rebuild from its checkpoints');
+      }
+    }
+    await runMigrations(shadowDs, options.databaseUrl);
+    const shadowRunners = app.handlers.map(
+      (handler) => new ProjectionRunner({ kafka, dataSource: shadowDs, topics, handler, publisher: options.publisher, logger, maxRecordsPerTransaction: 5_000 }),
+    );
+    for (const r of shadowRunners) await r.generation();
+
+    let applied = 0;
+    const apply = async (topic: string, partition: number, records: Parameters<ProjectionRunner['applyRecords']>[2]): Promise<void> => {
+      options.signal?.throwIfAborted();
+      for (const r of shadowRunners) if (r.topicNames.includes(topic)) await r.applyRecords(topic, partition, records);
+      applied += records.length;
+      options.onProgress?.({ phase, done: applied, total: phaseTotal });
+      options.signal?.throwIfAborted();
+    };
+    let phase: ReplayPhase = 'rebuild';
+    let phaseTotal = 0;
+    const report = (next: ReplayPhase, total: number): void => {
+      phase = next;
+      phaseTotal = total;
+      options.onProgress?.({ phase, done: applied, total });
+    };
+
+    // 1. Up to the high-water marks taken at the start.
+    const initial = await checkpointsOf(shadowDs, shadow, topicNames);
+    const rebuildTotal = applied + countBetween(initial, highWater);
+    report('rebuild', rebuildTotal);
+    await readRange({ kafka, from: initial, to: highWater, onRecords: apply });
+
+    // 2. Catch up with live traffic (the live consumers' checkpoints, or the log's end when none run).
+    const liveExists = await schemaExists(admin, live);
+    const slack = options.catchUpSlack ?? 1_000;
+    for (let round = 0; round < 50; round++) {
+      const rebuilt = await checkpointsOf(shadowDs, shadow, topicNames);
+      const target = liveExists ? await checkpointsOf(admin, live, topicNames) : (await lastOffsets(kafka, topicNames)).last;
+      const behind = countBetween(rebuilt, target);
+      report('catch-up', applied + behind);
+      if (behind <= slack) break;
+      await readRange({ kafka, from: rebuilt, to: target, onRecords: apply });
+    }
+
+    if (options.swap === false && !options.verify) {
+      return { schema: live, records: applied, seconds: (Date.now() - started) / 1000, compared: [], differences: [], swapped: false, resumed };
+    }
+
+    // 3. Swap, holding the swap lock so no live batch commits in between.
+    const lock = new Client({ connectionString: options.databaseUrl, application_name: `revstream-replay-swap-${live}` });
+    await lock.connect();
+    const lockRows = { query: async (sql: string, params?: unknown[]): Promise<unknown> => (await lock.query(sql, params)).rows };
+    try {
+      await lock.query('SELECT pg_advisory_lock($1::bigint)', [swapLockKey(live)]);
+      report('swap', applied);
+      let compared: TableChecksum[] = [];
+      const differences: TableDifference[] = [];
+      if (liveExists) {
+        const liveAt = await checkpointsOf(lock, live, topicNames);
+        const rebuiltAt = await checkpointsOf(shadowDs, shadow, topicNames);
+        // The rebuild must reach every live checkpoint, or the live consumers would skip records on the new schema.
+        await readRange({ kafka, from: rebuiltAt, to: liveAt, onRecords: apply });
+        if (options.verify) {
+          // Where the rebuild is ahead (live consumers lagging or stopped), live processing catches up first,
+          // with the same handlers, so both are compared at one log position.
+          liveDs = createSchemaDataSource({ url: options.databaseUrl, schema: live, migrations: app.migrations, poolSize: 4 });
+          await liveDs.initialize();
+          const liveRunners = app.handlers.map(
+            (handler) => new ProjectionRunner({ kafka, dataSource: liveDs!, topics, handler, publisher: options.publisher, logger, holdSwapLock: false }),
+          );
+          const rebuiltNow = await checkpointsOf(shadowDs, shadow, topicNames);
+          await readRange({
+            kafka,
+            from: liveAt,
+            to: maxOf(rebuiltNow, liveAt),
+            onRecords: async (topic, partition, records) => {
+              for (const r of liveRunners) if (r.topicNames.includes(topic)) await r.applyRecords(topic, partition, records);
+            },
+          });
+          const tables = [...new Set([...(await tablesOf(lock, live)), ...(await tablesOf(lock, shadow))])].sort();
+          const liveSums = new Map((await schemaChecksums(lockRows, live, (await tablesOf(lock, live)).sort())).map((c) => [c.table, c]));
+          const shadowSums = new Map((await schemaChecksums(lockRows, shadow, (await tablesOf(lock, shadow)).sort())).map((c) => [c.table, c]));
+          compared = tables.map((t) => shadowSums.get(t) ?? { table: t, rows: 0, md5: '' });
+          for (const t of tables) {
+            const a = liveSums.get(t) ?? null;
+            const b = shadowSums.get(t) ?? null;
+            if (a === null || b === null || a.md5 !== b.md5 || a.rows !== b.rows) differences.push({ table: t, live: a, rebuilt: b });
+          }
+        }
+      }
+      const swap = options.swap !== false && differences.length === 0;
+      if (swap) {
+        const old = `${live}__old_${Date.now()}`;
+        await lock.query('BEGIN');
+        if (liveExists) await lock.query(`ALTER SCHEMA ${quoteIdent(live)} RENAME TO ${quoteIdent(old)}`);
+        await lock.query(`ALTER SCHEMA ${quoteIdent(shadow)} RENAME TO ${quoteIdent(live)}`);
+        await lock.query('COMMIT');
+        await lock.query('SELECT pg_advisory_unlock($1::bigint)', [swapLockKey(live)]);
+        if (liveExists) await lock.query(`DROP SCHEMA ${quoteIdent(old)} CASCADE`);
+        logger.info({ schema: live, records: applied }, 'rebuilt schema swapped in');
+      }
+      return { schema: live, records: applied, seconds: (Date.now() - started) / 1000, compared, differences, swapped: swap, resumed };
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+      await lock.end();
+    }
+  } finally {
+    if (shadowDs.isInitialized) await shadowDs.destroy();
+    if (liveDs?.isInitialized) await liveDs.destroy();
+    await admin.end();
+  }
+}
