@@ -8,6 +8,7 @@ import { CohortsQueryModule } from './cohorts/cohorts.module';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { openReadDataSource, READ_DATA_SOURCE } from './read-database';
+import { BillingQueryModule } from './billing/billing.module';
 
 @Injectable()
 class ReadDataSourceLifecycle implements OnApplicationShutdown {
@@ -30,6 +31,7 @@ export class ApiModule {
         ObservabilityModule.forRoot({ checks: [PostgresReadiness], logger }),
         DeadLettersModule,
         CohortsQueryModule,
+        BillingQueryModule,
       ],
       controllers: [DashboardController],
       providers: [
