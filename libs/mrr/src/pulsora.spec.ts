@@ -27,6 +27,8 @@ describe('MRR rules: Pulsora revenue events', () => {
   it('churn without mrr_impact ends the named subscription, or every Pulsora subscription of the customer in the currency', () => {
     expect(pulsoraEffect({ ...base, event_type: 'churn', customer_subscription_id: 'sub_1' })).toEqual({ kind: 'set', subscription: 'sub_1', currency: 'USD', monthly: rational(0n) });
     expect(pulsoraEffect({ ...base, event_type: 'churn', currency: 'eur' })).toEqual({ kind: 'clear', currency: 'EUR' });
+    // The gateway accepts churn (and refund) with a negative amount: the sign does not change the effect.
+    expect(pulsoraEffect({ ...base, event_type: 'churn', amount: -49.99, customer_subscription_id: 'sub_1' })).toEqual({ kind: 'set', subscription: 'sub_1', currency: 'USD', monthly: rational(0n) });
   });
 
   it('refunds never move MRR, even with an mrr_impact; one-off purchases do not either', () => {

@@ -69,7 +69,8 @@ export function pulsoraEffect(data: PulsoraRevenueData): PulsoraEffect {
     return { kind: 'add', subscription, currency, delta: rational(minor(data.mrr_impact, currency, 'mrr_impact')) };
   }
   const amount = minor(data.amount, currency, 'amount');
-  if (amount < 0n) throw new MrrInputError('amount', 'must not be negative');
+  // The gateway accepts a negative amount on churn and refund (docs/gateway.md); a churn's amount does not matter here.
+  if (amount < 0n && eventType !== 'churn') throw new MrrInputError('amount', 'must not be negative');
   const { interval, count } = pulsoraInterval(data.metadata);
   const monthly = toMonthly(amount, interval, count);
   switch (eventType) {
