@@ -1,0 +1,233 @@
+import type { DomainEvent, EventType } from '@revstream/events';
+import type { ProjectionHandler, ProjectionTx, RejectedEvent } from '@revstream/projections';
+import {
+  type BillingSchedule,
+  emptyTerms,
+  eventVersion,
+  foldUsage,
+  laterPolicy,
+  mergeSubscription,
+  type MeterKind,
+  type MeterPolicy,
+  type PeriodUsage,
+  policiesOfValued,
+  policyOfProduct,
+  RatingInputError,
+  samePricing,
+  scheduleFingerprint,
+  scheduleOf,
+  type SubscriptionSnapshot,
+  subscriptionSnapshotOf,
+  type SubscriptionTerms,
+  type UsageFact,
+  usageFactsOf,
+  USAGE_EVENT_TYPES,
+} from '@revstream/rating';
+import { LockSet } from './metering-locks';
+import { MeterPricesRepository, policyKey } from './meter-prices.repository';
+import { MetersRepository } from './meters.repository';
+import { customerKey, SubscriptionsRepository } from './subscriptions.repository';
+import { UsageLedgerRepository } from './usage-ledger.repository';
+import { UsageRepository } from './usage.repository';
+
+export const METERING_EVENT_TYPES: readonly EventType[] = [...USAGE_EVENT_TYPES, 'valued.revenue', 'catalog.product_registered'];
+
+interface SubscriptionChange {
+  readonly tenantId: string;
+  readonly customerId: string;
+  readonly snapshot: SubscriptionSnapshot;
+}
+
+/** What one batch asks of the read models, once its events are decoded and checked. */
+interface BatchWork {
+  readonly facts: UsageFact[];
+  readonly policies: MeterPolicy[];
+  readonly subscriptions: SubscriptionChange[];
+  readonly rejected: RejectedEvent[];
+}
+
+const invalid = (event: DomainEvent, error: unknown): RejectedEvent => {
+  if (error instanceof RatingInputError) return { event, reason: 'invalid_body', detail: error.message };
+  throw error;
+};
+
+/**
+ * Turns a batch's events into work, checking each. An event that cannot be used is rejected (the
+ * runner dead-letters it) and contributes nothing. Within the batch, the first event of a dedup key
+ * (in log order) is the one that can count; the ledger decides against earlier batches.
+ */
+function planBatch(events: readonly DomainEvent[]): BatchWork {
+  const work: BatchWork = { facts: [], policies: [], subscriptions: [], rejected: [] };
+  const keys = new Set<string>();
+  for (const event of events) {
+    try {
+      switch (event.type) {
+        case 'revnu.usage':
+        case 'revenium.meter':
+        case 'revlint.product_event': {
+          const facts = usageFactsOf(event);
+          if (facts.length === 0) break;
+          const first = facts[0]!;
+          const key = `${first.tenantId}\u0000${first.customerId}\u0000${first.key}`;
+          if (keys.has(key)) break;
+          keys.add(key);
+          for (const f of facts) work.facts.push(f);
+          break;
+        }
+        case 'catalog.product_registered':
+          work.policies.push(policyOfProduct(event));
+          break;
+        case 'valued.revenue': {
+          const snapshot = subscriptionSnapshotOf(event.data, eventVersion(event));
+          const policies = policiesOfValued(event);
+          if (snapshot && event.metadata.customerId) {
+            work.subscriptions.push({ tenantId: event.metadata.tenantId, customerId: event.metadata.customerId, snapshot });
+          }
+          work.policies.push(...policies);
+          break;
+        }
+        default:
+          break; // the runner only hands over the types the handler declares
+      }
+    } catch (error) {
+      work.rejected.push(invalid(event, error));
+    }
+  }
+  return work;
+}
+
+class MeteringBatch {
+  private readonly ledger: UsageLedgerRepository;
+  private readonly usage: UsageRepository;
+  private readonly prices: MeterPricesRepository;
+  private readonly subscriptions: SubscriptionsRepository;
+  private readonly meters: MetersRepository;
+
+  constructor(private readonly tx: ProjectionTx) {
+    this.ledger = new UsageLedgerRepository(tx);
+    this.usage = new UsageRepository(tx);
+    this.prices = new MeterPricesRepository(tx);
+    this.subscriptions = new SubscriptionsRepository(tx);
+    this.meters = new MetersRepository(tx);
+  }
+
+  /**
+   * Price definitions and subscriptions. A meter whose policy changed is re-rated everywhere; a
+   * customer whose billing schedule changed has every period recomputed from the ledger (usage that
+   * arrived before its subscription moves into the subscription's cycles).
+   */
+  async configure(policies: readonly MeterPolicy[], changes: readonly SubscriptionChange[]): Promise<void> {
+    const candidates = new Map<string, MeterPolicy>();
+    for (const p of policies) candidates.set(policyKey(p.tenantId, p.meter), laterPolicy(candidates.get(policyKey(p.tenantId, p.meter)), p));
+    const byCustomer = new Map<string, SubscriptionChange[]>();
+    for (const c of changes) {
+      const key = customerKey(c.tenantId, c.customerId);
+      const list = byCustomer.get(key);
+      if (list) list.push(c);
+      else byCustomer.set(key, [c]);
+    }
+    const locks = new LockSet();
+    for (const p of candidates.values()) locks.add('meter', p.tenantId, p.meter, true);
+    for (const [first] of byCustomer.values()) locks.add('customer', first!.tenantId, first!.customerId, true);
+    await locks.acquire(this.tx);
+
+    const stored = await this.prices.load(candidates.values());
+    const changedPolicies: MeterPolicy[] = [];
+    const repriced: MeterPolicy[] = [];
+    for (const [key, candidate] of candidates) {
+      const before = stored.get(key);
+      if (laterPolicy(before, candidate) !== candidate || before?.version === candidate.version) continue;
+      changedPolicies.push(candidate);
+      if (!samePricing(before, candidate)) repriced.push(candidate);
+    }
+    await this.prices.save(changedPolicies);
+
+    const known = await this.subscriptions.termsOf([...byCustomer.values()].map(([c]) => c!));
+    const saved: Array<{ tenantId: string; customerId: string; terms: SubscriptionTerms }> = [];
+    const rescheduled: Array<{ tenantId: string; customerId: string; schedule: BillingSchedule }> = [];
+    for (const [key, list] of [...byCustomer].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const { tenantId, customerId } = list[0]!;
+      const before = known.get(key) ?? [];
+      const terms = new Map(before.map((t) => [t.key, t]));
+      for (const { snapshot } of list) terms.set(snapshot.key, mergeSubscription(terms.get(snapshot.key) ?? emptyTerms(snapshot.key), snapshot));
+      const after = [...terms.values()];
+      const previous = new Map(before.map((t) => [t.key, JSON.stringify(t)]));
+      for (const t of after) if (previous.get(t.key) !== JSON.stringify(t)) saved.push({ tenantId, customerId, terms: t });
+      const schedule = scheduleOf(after);
+      if (scheduleFingerprint(schedule) !== scheduleFingerprint(scheduleOf(before))) rescheduled.push({ tenantId, customerId, schedule });
+    }
+    await this.subscriptions.save(saved.sort((a, b) => (`${customerKey(a.tenantId, a.customerId)}\u0000${a.terms.key}` < `${customerKey(b.tenantId, b.customerId)}\u0000${b.terms.key}` ? -1 : 1)));
+
+    for (const policy of repriced) await this.rerateMeter(policy.tenantId, policy.meter);
+    for (const c of rescheduled) await this.recomputeCustomer(c.tenantId, c.customerId, c.schedule);
+  }
+
+  private async rerateMeter(tenantId: string, meter: string): Promise<void> {
+    const policies = await this.prices.load([{ tenantId, meter }]);
+    for await (const page of this.usage.periodsOfMeter(tenantId, meter)) await this.usage.writeRatings(page, policies);
+  }
+
+  private async recomputeCustomer(tenantId: string, customerId: string, schedule: BillingSchedule): Promise<void> {
+    const meters = await this.ledger.metersOf(tenantId, customerId);
+    const locks = new LockSet();
+    for (const meter of meters) locks.add('meter', tenantId, meter, false);
+    await locks.acquire(this.tx);
+    await this.usage.deleteCustomer(tenantId, customerId);
+    if (meters.length === 0) return;
+    const kinds = await this.meters.kindsOf(tenantId, meters);
+    const kindOf = (meter: string): MeterKind => kinds.get(meter) ?? 'counter';
+    const periods = new Map<string, PeriodUsage>();
+    for await (const page of this.ledger.readingsOf(tenantId, customerId, kindOf)) foldUsage(page, () => schedule, periods);
+    const merged = await this.usage.merge([...periods.values()]);
+    const policies = await this.prices.load(merged);
+    await this.usage.writeRatings(merged, policies);
+  }
+
+  /**
+   * Usage: claim the readings in the ledger (the dedup), fold the new ones per customer × meter ×
+   * period in memory, merge each period into its row with one statement, and rate the merged rows.
+   */
+  async record(facts: readonly UsageFact[]): Promise<void> {
+    const locks = new LockSet();
+    const customers = new Map<string, { tenantId: string; customerId: string }>();
+    for (const f of facts) {
+      const key = customerKey(f.tenantId, f.customerId);
+      if (!customers.has(key)) {
+        customers.set(key, { tenantId: f.tenantId, customerId: f.customerId });
+        locks.add('customer', f.tenantId, f.customerId, false);
+      }
+      locks.add('meter', f.tenantId, f.meter, false);
+    }
+    await locks.acquire(this.tx);
+
+    const counted = await this.ledger.claim(facts);
+    if (counted.length === 0) return;
+    const schedules = await this.subscriptions.schedulesOf(customers.values());
+    const periods = foldUsage(counted, (tenantId, customerId) => schedules.get(customerKey(tenantId, customerId)) ?? []);
+    const merged = await this.usage.merge([...periods.values()]);
+    const policies = await this.prices.load(merged);
+    await this.usage.writeRatings(merged, policies);
+    await this.meters.record(counted);
+  }
+}
+
+/**
+ * The metering projection: Revnu usage, Revenium metering and Revenue Linter gauges aggregated per
+ * tenant × customer × meter × billing period, and rated with the meters' prices (Revnu products,
+ * Valued prices); Valued subscriptions define the billing periods. Run by the ProjectionRunner, in
+ * the transaction that moves the checkpoint. The rules are @revstream/rating's; this is storage.
+ */
+export function meteringHandler(): ProjectionHandler {
+  return {
+    name: 'metering',
+    version: 1,
+    eventTypes: METERING_EVENT_TYPES,
+    async apply(events, tx) {
+      const work = planBatch(events);
+      const batch = new MeteringBatch(tx);
+      if (work.policies.length > 0 || work.subscriptions.length > 0) await batch.configure(work.policies, work.subscriptions);
+      if (work.facts.length > 0) await batch.record(work.facts);
+      return { rejected: work.rejected };
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { ProjectionTx } from '@revstream/projections';
+import type { MeterKind, UsageFact } from '@revstream/rating';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * meters and metering_elements: every meter a tenant's usage names (by source), and every Revenium
+ * metering element (payload key, per data source), created the first time they are seen. "First
+ * seen" is the earliest receivedAt of the readings that counted, from the log, never the wall clock:
+ * whatever order the events are read in, it comes out the same.
+ */
+export class MetersRepository {
+  constructor(private readonly tx: ProjectionTx) {}
+
+  async record(facts: readonly UsageFact[]): Promise<void> {
+    const meters = new Map<string, { tenantId: string; meter: string; source: string; kind: MeterKind; firstSeen: number }>();
+    const elements = new Map<string, { tenantId: string; sourceId: string; element: string; firstSeen: number }>();
+    for (const f of facts) {
+      const mk = `${f.tenantId}\u0000${f.meter}\u0000${f.source}`;
+      const m = meters.get(mk);
+      if (!m) meters.set(mk, { tenantId: f.tenantId, meter: f.meter, source: f.source, kind: f.kind, firstSeen: f.receivedAt });
+      else if (f.receivedAt < m.firstSeen) m.firstSeen = f.receivedAt;
+      if (f.source === 'revenium') {
+        const ek = `${f.tenantId}\u0000${f.sourceId ?? ''}\u0000${f.meter}`;
+        const e = elements.get(ek);
+        if (!e) elements.set(ek, { tenantId: f.tenantId, sourceId: f.sourceId ?? '', element: f.meter, firstSeen: f.receivedAt });
+        else if (f.receivedAt < e.firstSeen) e.firstSeen = f.receivedAt;
+      }
+    }
+    const sortedMeters = [...meters.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, m]) => m);
+    if (sortedMeters.length > 0) {
+      await this.tx.query(
+        `INSERT INTO ${this.tx.schema}.meters AS m (tenant_id, meter, source, kind, first_seen_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+         ON CONFLICT (tenant_id, meter, source) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at WHERE EXCLUDED.first_seen_at < m.first_seen_at`,
+        [sortedMeters.map((m) => m.tenantId), sortedMeters.map((m) => m.meter), sortedMeters.map((m) => m.source), sortedMeters.map((m) => m.kind), sortedMeters.map((m) => iso(m.firstSeen))],
+      );
+    }
+    const sortedElements = [...elements.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => e);
+    if (sortedElements.length > 0) {
+      await this.tx.query(
+        `INSERT INTO ${this.tx.schema}.metering_elements AS e (tenant_id, source_id, element, first_seen_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+         ON CONFLICT (tenant_id, source_id, element) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at WHERE EXCLUDED.first_seen_at < e.first_seen_at`,
+        [sortedElements.map((e) => e.tenantId), sortedElements.map((e) => e.sourceId), sortedElements.map((e) => e.element), sortedElements.map((e) => iso(e.firstSeen))],
+      );
+    }
+  }
+
+  /** The kind of each of a tenant's meters (a gauge if any source reports it as one). */
+  async kindsOf(tenantId: string, meters: readonly string[]): Promise<Map<string, MeterKind>> {
+    if (meters.length === 0) return new Map();
+    const rows = await this.tx.query<{ meter: string; gauge: boolean }>(
+      `SELECT meter, bool_or(kind = 'gauge') AS gauge FROM ${this.tx.schema}.meters WHERE tenant_id = $1 AND meter = ANY($2::text[]) GROUP BY meter`,
+      [tenantId, meters],
+    );
+    return new Map(rows.map((r) => [r.meter, r.gauge ? 'gauge' : 'counter']));
+  }
+}

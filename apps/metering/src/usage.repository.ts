@@ -1,0 +1,223 @@
+import type { ProjectionTx } from '@revstream/projections';
+import {
+  type Decimal,
+  formatDecimal,
+  type MeterKind,
+  type MeterPolicy,
+  parseDecimal,
+  type PeriodUsage,
+  periodUsageKey,
+  ratePeriod,
+  type UsageAggregate,
+} from '@revstream/rating';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const dec = (d: Decimal | null): string | null => (d === null ? null : formatDecimal(d));
+
+interface UsageRow {
+  tenant_id: string;
+  customer_id: string;
+  meter: string;
+  period_start: Date;
+  period_end: Date;
+  kind: MeterKind;
+  event_count: string;
+  sum: string;
+  max: string;
+  latest: string;
+  latest_at: Date;
+  latest_key: string;
+  first_event_at: Date;
+  last_event_at: Date;
+  on_time_count: string;
+  on_time_sum: string;
+  on_time_max: string | null;
+  on_time_latest: string | null;
+  on_time_latest_at: Date | null;
+  on_time_latest_key: string | null;
+}
+
+const USAGE_COLUMNS =
+  'tenant_id, customer_id, meter, period_start, period_end, kind, event_count, sum, max, latest, latest_at, latest_key, first_event_at, last_event_at, ' +
+  'on_time_count, on_time_sum, on_time_max, on_time_latest, on_time_latest_at, on_time_latest_key';
+
+const fromRow = (r: UsageRow): PeriodUsage => ({
+  tenantId: r.tenant_id,
+  customerId: r.customer_id,
+  meter: r.meter,
+  kind: r.kind,
+  period: { start: r.period_start.getTime(), end: r.period_end.getTime() },
+  total: {
+    count: Number(r.event_count),
+    sum: parseDecimal(r.sum),
+    max: parseDecimal(r.max),
+    latest: parseDecimal(r.latest),
+    latestAt: r.latest_at.getTime(),
+    latestKey: r.latest_key,
+    firstAt: r.first_event_at.getTime(),
+    lastAt: r.last_event_at.getTime(),
+  },
+  onTime: {
+    count: Number(r.on_time_count),
+    sum: parseDecimal(r.on_time_sum),
+    max: r.on_time_max === null ? null : parseDecimal(r.on_time_max),
+    latest: r.on_time_latest === null ? null : parseDecimal(r.on_time_latest),
+    latestAt: r.on_time_latest_at?.getTime() ?? null,
+    latestKey: r.on_time_latest_key,
+    firstAt: null,
+    lastAt: null,
+  } satisfies UsageAggregate,
+});
+
+const byKey = (a: PeriodUsage, b: PeriodUsage): number => {
+  const x = periodUsageKey(a.tenantId, a.customerId, a.meter, a.period.start);
+  const y = periodUsageKey(b.tenantId, b.customerId, b.meter, b.period.start);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** A later reading wins `latest`; ties go to the greater key. The same rule as @revstream/rating's fold. */
+const LATER = (at: string, key: string, thanAt: string, thanKey: string): string =>
+  `(EXCLUDED.${at}, EXCLUDED.${key} COLLATE "C") > (u.${thanAt}, u.${thanKey} COLLATE "C")`;
+
+/**
+ * The usage, charges and adjustments tables. Period usage is merged into the stored row with the same
+ * commutative rules as the in-memory fold (sum and count add, max and last take the greater, first
+ * the lesser, latest the later reading), so batches can merge in any order, even concurrently.
+ */
+export class UsageRepository {
+  constructor(private readonly tx: ProjectionTx) {}
+
+  /** Merges folded period usage into the stored periods; returns the merged periods. */
+  async merge(periods: readonly PeriodUsage[]): Promise<PeriodUsage[]> {
+    if (periods.length === 0) return [];
+    const sorted = [...periods].sort(byKey);
+    const col = <T>(f: (p: PeriodUsage) => T): T[] => sorted.map(f);
+    const rows = await this.tx.query<UsageRow>(
+      `INSERT INTO ${this.tx.schema}.usage AS u (${USAGE_COLUMNS})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::bigint[], $8::numeric[],
+                            $9::numeric[], $10::numeric[], $11::timestamptz[], $12::text[], $13::timestamptz[], $14::timestamptz[],
+                            $15::bigint[], $16::numeric[], $17::numeric[], $18::numeric[], $19::timestamptz[], $20::text[])
+       ON CONFLICT (tenant_id, customer_id, meter, period_start) DO UPDATE SET
+         kind = CASE WHEN u.kind = 'gauge' OR EXCLUDED.kind = 'gauge' THEN 'gauge' ELSE 'counter' END,
+         event_count = u.event_count + EXCLUDED.event_count,
+         sum = trim_scale(u.sum + EXCLUDED.sum),
+         max = GREATEST(u.max, EXCLUDED.max),
+         latest = CASE WHEN ${LATER('latest_at', 'latest_key', 'latest_at', 'latest_key')} THEN EXCLUDED.latest ELSE u.latest END,
+         latest_key = CASE WHEN ${LATER('latest_at', 'latest_key', 'latest_at', 'latest_key')} THEN EXCLUDED.latest_key ELSE u.latest_key END,
+         latest_at = GREATEST(u.latest_at, EXCLUDED.latest_at),
+         first_event_at = LEAST(u.first_event_at, EXCLUDED.first_event_at),
+         last_event_at = GREATEST(u.last_event_at, EXCLUDED.last_event_at),
+         on_time_count = u.on_time_count + EXCLUDED.on_time_count,
+         on_time_sum = trim_scale(u.on_time_sum + EXCLUDED.on_time_sum),
+         on_time_max = GREATEST(u.on_time_max, EXCLUDED.on_time_max),
+         on_time_latest = CASE WHEN u.on_time_latest_at IS NULL OR (EXCLUDED.on_time_latest_at IS NOT NULL AND ${LATER('on_time_latest_at', 'on_time_latest_key', 'on_time_latest_at', 'on_time_latest_key')})
+                               THEN EXCLUDED.on_time_latest ELSE u.on_time_latest END,
+         on_time_latest_key = CASE WHEN u.on_time_latest_at IS NULL OR (EXCLUDED.on_time_latest_at IS NOT NULL AND ${LATER('on_time_latest_at', 'on_time_latest_key', 'on_time_latest_at', 'on_time_latest_key')})
+                               THEN EXCLUDED.on_time_latest_key ELSE u.on_time_latest_key END,
+         on_time_latest_at = GREATEST(u.on_time_latest_at, EXCLUDED.on_time_latest_at)
+       RETURNING ${USAGE_COLUMNS}`,
+      [
+        col((p) => p.tenantId),
+        col((p) => p.customerId),
+        col((p) => p.meter),
+        col((p) => iso(p.period.start)),
+        col((p) => iso(p.period.end)),
+        col((p) => p.kind),
+        col((p) => p.total.count),
+        col((p) => dec(p.total.sum)),
+        col((p) => dec(p.total.max)),
+        col((p) => dec(p.total.latest)),
+        col((p) => iso(p.total.latestAt)),
+        col((p) => p.total.latestKey),
+        col((p) => iso(p.total.firstAt)),
+        col((p) => iso(p.total.lastAt)),
+        col((p) => p.onTime.count),
+        col((p) => dec(p.onTime.sum)),
+        col((p) => dec(p.onTime.max)),
+        col((p) => dec(p.onTime.latest)),
+        col((p) => iso(p.onTime.latestAt)),
+        col((p) => p.onTime.latestKey),
+      ],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** Removes every period of a customer (before they are recomputed from the ledger). */
+  async deleteCustomer(tenantId: string, customerId: string): Promise<void> {
+    for (const table of ['adjustments', 'charges', 'usage']) {
+      await this.tx.query(`DELETE FROM ${this.tx.schema}.${table} WHERE tenant_id = $1 AND customer_id = $2`, [tenantId, customerId]);
+    }
+  }
+
+  /** A meter's periods across customers, a page at a time (for re-rating after a price change). */
+  async *periodsOfMeter(tenantId: string, meter: string, pageSize = 10_000): AsyncGenerator<PeriodUsage[]> {
+    let after: [string, string] | null = null;
+    for (;;) {
+      const page: UsageRow[] = await this.tx.query<UsageRow>(
+        `SELECT ${USAGE_COLUMNS} FROM ${this.tx.schema}.usage WHERE tenant_id = $1 AND meter = $2
+           ${after ? 'AND (customer_id, period_start) > ($3, $4::timestamptz)' : ''}
+         ORDER BY customer_id, period_start LIMIT ${pageSize}`,
+        after ? [tenantId, meter, after[0], after[1]] : [tenantId, meter],
+      );
+      if (page.length === 0) return;
+      yield page.map(fromRow);
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1]!;
+      after = [last.customer_id, last.period_start.toISOString()];
+    }
+  }
+
+  /**
+   * Rates merged periods under their meters' policies and writes the charge of each period, and an
+   * adjustment for each period that received events after it closed.
+   */
+  async writeRatings(periods: readonly PeriodUsage[], policies: ReadonlyMap<string, MeterPolicy>): Promise<void> {
+    if (periods.length === 0) return;
+    const sorted = [...periods].sort(byKey);
+    const rated = sorted.map((p) => ({ p, r: ratePeriod(p.kind, p.total, p.onTime, policies.get(`${p.tenantId}\u0000${p.meter}`)) }));
+    const policyOf = (p: PeriodUsage): MeterPolicy | undefined => policies.get(`${p.tenantId}\u0000${p.meter}`);
+    await this.tx.query(
+      `INSERT INTO ${this.tx.schema}.charges (tenant_id, customer_id, meter, period_start, period_end, aggregation, value, currency, amount, price_source, price_ref)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::numeric[], $8::text[], $9::bigint[], $10::text[], $11::text[])
+       ON CONFLICT (tenant_id, customer_id, meter, period_start) DO UPDATE SET
+         period_end = EXCLUDED.period_end, aggregation = EXCLUDED.aggregation, value = EXCLUDED.value, currency = EXCLUDED.currency,
+         amount = EXCLUDED.amount, price_source = EXCLUDED.price_source, price_ref = EXCLUDED.price_ref`,
+      [
+        rated.map(({ p }) => p.tenantId),
+        rated.map(({ p }) => p.customerId),
+        rated.map(({ p }) => p.meter),
+        rated.map(({ p }) => iso(p.period.start)),
+        rated.map(({ p }) => iso(p.period.end)),
+        rated.map(({ r }) => r.aggregation),
+        rated.map(({ r }) => formatDecimal(r.value)),
+        rated.map(({ r }) => r.charge?.currency ?? null),
+        rated.map(({ r }) => r.charge?.amount.toString() ?? null),
+        rated.map(({ p, r }) => (r.charge ? policyOf(p)!.source : null)),
+        rated.map(({ p, r }) => (r.charge ? policyOf(p)!.ref : null)),
+      ],
+    );
+    const late = rated.filter(({ p }) => p.onTime.count < p.total.count);
+    if (late.length === 0) return;
+    await this.tx.query(
+      `INSERT INTO ${this.tx.schema}.adjustments (tenant_id, customer_id, meter, period_start, period_end, late_events, invoiced_value, value, currency, invoiced_amount, amount, adjustment)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::numeric[], $8::numeric[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[])
+       ON CONFLICT (tenant_id, customer_id, meter, period_start) DO UPDATE SET
+         period_end = EXCLUDED.period_end, late_events = EXCLUDED.late_events, invoiced_value = EXCLUDED.invoiced_value, value = EXCLUDED.value,
+         currency = EXCLUDED.currency, invoiced_amount = EXCLUDED.invoiced_amount, amount = EXCLUDED.amount, adjustment = EXCLUDED.adjustment`,
+      [
+        late.map(({ p }) => p.tenantId),
+        late.map(({ p }) => p.customerId),
+        late.map(({ p }) => p.meter),
+        late.map(({ p }) => iso(p.period.start)),
+        late.map(({ p }) => iso(p.period.end)),
+        late.map(({ p }) => p.total.count - p.onTime.count),
+        late.map(({ r }) => formatDecimal(r.onTimeValue)),
+        late.map(({ r }) => formatDecimal(r.value)),
+        late.map(({ r }) => r.charge?.currency ?? null),
+        late.map(({ r }) => r.onTimeCharge?.amount.toString() ?? null),
+        late.map(({ r }) => r.charge?.amount.toString() ?? null),
+        late.map(({ r }) => (r.charge && r.onTimeCharge ? (r.charge.amount - r.onTimeCharge.amount).toString() : null)),
+      ],
+    );
+  }
+}
