@@ -9,6 +9,7 @@ import { DashboardController } from './dashboard/dashboard.controller';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { openReadDataSource, READ_DATA_SOURCE } from './read-database';
 import { BillingQueryModule } from './billing/billing.module';
+import { UsageModule } from './usage/usage.module';
 
 @Injectable()
 class ReadDataSourceLifecycle implements OnApplicationShutdown {
@@ -32,6 +33,7 @@ export class ApiModule {
         DeadLettersModule,
         CohortsQueryModule,
         BillingQueryModule,
+        UsageModule,
       ],
       controllers: [DashboardController],
       providers: [
