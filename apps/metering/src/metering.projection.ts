@@ -126,21 +126,12 @@ class MeteringBatch {
       if (list) list.push(c);
       else byCustomer.set(key, [c]);
     }
-    const locks = new LockSet();
-    for (const p of candidates.values()) locks.add('meter', p.tenantId, p.meter, true);
-    for (const [first] of byCustomer.values()) locks.add('customer', first!.tenantId, first!.customerId, true);
-    await locks.acquire(this.tx);
 
-    const stored = await this.prices.load(candidates.values());
-    const changedPolicies: MeterPolicy[] = [];
-    const repriced: MeterPolicy[] = [];
-    for (const [key, candidate] of candidates) {
-      const before = stored.get(key);
-      if (laterPolicy(before, candidate) !== candidate || before?.version === candidate.version) continue;
-      changedPolicies.push(candidate);
-      if (!samePricing(before, candidate)) repriced.push(candidate);
-    }
-    await this.prices.save(changedPolicies);
+    // Locks go customers first, then meters, each set in one statement, before any row is written:
+    // every transaction takes them in that order, so none waits for another in a cycle.
+    const customerLocks = new LockSet();
+    for (const [first] of byCustomer.values()) customerLocks.add('customer', first!.tenantId, first!.customerId, true);
+    await customerLocks.acquire(this.tx);
 
     const known = await this.subscriptions.termsOf([...byCustomer.values()].map(([c]) => c!));
     const saved: Array<{ tenantId: string; customerId: string; terms: SubscriptionTerms }> = [];
@@ -156,10 +147,26 @@ class MeteringBatch {
       const schedule = scheduleOf(after);
       if (scheduleFingerprint(schedule) !== scheduleFingerprint(scheduleOf(before))) rescheduled.push({ tenantId, customerId, schedule });
     }
+
+    const meterLocks = new LockSet();
+    for (const p of candidates.values()) meterLocks.add('meter', p.tenantId, p.meter, true);
+    for (const m of await this.usage.metersOf(rescheduled)) meterLocks.add('meter', m.tenantId, m.meter, false);
+    await meterLocks.acquire(this.tx);
+
+    const stored = await this.prices.load(candidates.values());
+    const changedPolicies: MeterPolicy[] = [];
+    const repriced: MeterPolicy[] = [];
+    for (const [key, candidate] of candidates) {
+      const before = stored.get(key);
+      if (laterPolicy(before, candidate) !== candidate || before?.version === candidate.version) continue;
+      changedPolicies.push(candidate);
+      if (!samePricing(before, candidate)) repriced.push(candidate);
+    }
+    await this.prices.save(changedPolicies);
     await this.subscriptions.save(saved.sort((a, b) => (`${customerKey(a.tenantId, a.customerId)}\u0000${a.terms.key}` < `${customerKey(b.tenantId, b.customerId)}\u0000${b.terms.key}` ? -1 : 1)));
 
     for (const policy of repriced) await this.rerateMeter(policy.tenantId, policy.meter);
-    for (const c of rescheduled) await this.recomputeCustomer(c.tenantId, c.customerId, c.schedule);
+    await this.recomputeCustomers(rescheduled);
   }
 
   private async rerateMeter(tenantId: string, meter: string): Promise<void> {
@@ -167,20 +174,29 @@ class MeteringBatch {
     for await (const page of this.usage.periodsOfMeter(tenantId, meter)) await this.usage.writeRatings(page, policies);
   }
 
-  private async recomputeCustomer(tenantId: string, customerId: string, schedule: BillingSchedule): Promise<void> {
-    const meters = await this.ledger.metersOf(tenantId, customerId);
-    const locks = new LockSet();
-    for (const meter of meters) locks.add('meter', tenantId, meter, false);
-    await locks.acquire(this.tx);
-    await this.usage.deleteCustomer(tenantId, customerId);
-    if (meters.length === 0) return;
-    const kinds = await this.meters.kindsOf(tenantId, meters);
-    const kindOf = (meter: string): MeterKind => kinds.get(meter) ?? 'counter';
+  /**
+   * Recomputes the periods of customers whose billing schedule changed: their rows are removed and
+   * rebuilt from the ledger with the new schedule. Customers without readings have nothing to redo.
+   * The caller holds the customers' locks exclusively and their meters' locks.
+   */
+  private async recomputeCustomers(customers: ReadonlyArray<{ tenantId: string; customerId: string; schedule: BillingSchedule }>): Promise<void> {
+    const withReadings = await this.ledger.customersWithReadings(customers);
+    const todo = customers.filter((c) => withReadings.has(customerKey(c.tenantId, c.customerId)));
+    if (todo.length === 0) return;
+    const kinds = new Map<string, Map<string, MeterKind>>();
+    for (const tenantId of new Set(todo.map((c) => c.tenantId))) kinds.set(tenantId, await this.meters.kindsOf(tenantId));
+    const schedules = new Map(todo.map((c) => [customerKey(c.tenantId, c.customerId), c.schedule]));
     const periods = new Map<string, PeriodUsage>();
-    for await (const page of this.ledger.readingsOf(tenantId, customerId, kindOf)) foldUsage(page, () => schedule, periods);
-    const merged = await this.usage.merge([...periods.values()]);
-    const policies = await this.prices.load(merged);
-    await this.usage.writeRatings(merged, policies);
+    const kindOf = (tenantId: string, meter: string): MeterKind => kinds.get(tenantId)?.get(meter) ?? 'counter';
+    for await (const page of this.ledger.readingsOf(todo, kindOf)) {
+      foldUsage(page, (tenantId, customerId) => schedules.get(customerKey(tenantId, customerId)) ?? [], periods);
+    }
+    await this.usage.deleteCustomers(todo);
+    const all = [...periods.values()];
+    for (let i = 0; i < all.length; i += 5_000) {
+      const merged = await this.usage.merge(all.slice(i, i + 5_000));
+      await this.usage.writeRatings(merged, await this.prices.load(merged));
+    }
   }
 
   /**
@@ -190,16 +206,16 @@ class MeteringBatch {
   async record(facts: readonly UsageFact[]): Promise<void> {
     const locks = new LockSet();
     const customers = new Map<string, { tenantId: string; customerId: string }>();
+    const meters = new Map<string, { tenantId: string; meter: string }>();
     for (const f of facts) {
-      const key = customerKey(f.tenantId, f.customerId);
-      if (!customers.has(key)) {
-        customers.set(key, { tenantId: f.tenantId, customerId: f.customerId });
-        locks.add('customer', f.tenantId, f.customerId, false);
-      }
-      locks.add('meter', f.tenantId, f.meter, false);
+      const c = customerKey(f.tenantId, f.customerId);
+      if (!customers.has(c)) customers.set(c, { tenantId: f.tenantId, customerId: f.customerId });
+      const m = policyKey(f.tenantId, f.meter);
+      if (!meters.has(m)) meters.set(m, { tenantId: f.tenantId, meter: f.meter });
     }
+    for (const c of customers.values()) locks.add('customer', c.tenantId, c.customerId, false);
+    for (const m of meters.values()) locks.add('meter', m.tenantId, m.meter, false);
     await locks.acquire(this.tx);
-
     const counted = await this.ledger.claim(facts);
     if (counted.length === 0) return;
     const schedules = await this.subscriptions.schedulesOf(customers.values());

@@ -1,7 +1,6 @@
 import type { ProjectionTx } from '@revstream/projections';
 import type { MeterKind, UsageFact } from '@revstream/rating';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
+import { fromMs } from './sql-time';
 
 /**
  * meters and metering_elements: every meter a tenant's usage names (by source), and every Revenium
@@ -31,28 +30,27 @@ export class MetersRepository {
     if (sortedMeters.length > 0) {
       await this.tx.query(
         `INSERT INTO ${this.tx.schema}.meters AS m (tenant_id, meter, source, kind, first_seen_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+         SELECT t, m, s, k, ${fromMs('f')} FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS i(t, m, s, k, f)
          ON CONFLICT (tenant_id, meter, source) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at WHERE EXCLUDED.first_seen_at < m.first_seen_at`,
-        [sortedMeters.map((m) => m.tenantId), sortedMeters.map((m) => m.meter), sortedMeters.map((m) => m.source), sortedMeters.map((m) => m.kind), sortedMeters.map((m) => iso(m.firstSeen))],
+        [sortedMeters.map((m) => m.tenantId), sortedMeters.map((m) => m.meter), sortedMeters.map((m) => m.source), sortedMeters.map((m) => m.kind), sortedMeters.map((m) => m.firstSeen)],
       );
     }
     const sortedElements = [...elements.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => e);
     if (sortedElements.length > 0) {
       await this.tx.query(
         `INSERT INTO ${this.tx.schema}.metering_elements AS e (tenant_id, source_id, element, first_seen_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+         SELECT t, s, e, ${fromMs('f')} FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS i(t, s, e, f)
          ON CONFLICT (tenant_id, source_id, element) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at WHERE EXCLUDED.first_seen_at < e.first_seen_at`,
-        [sortedElements.map((e) => e.tenantId), sortedElements.map((e) => e.sourceId), sortedElements.map((e) => e.element), sortedElements.map((e) => iso(e.firstSeen))],
+        [sortedElements.map((e) => e.tenantId), sortedElements.map((e) => e.sourceId), sortedElements.map((e) => e.element), sortedElements.map((e) => e.firstSeen)],
       );
     }
   }
 
   /** The kind of each of a tenant's meters (a gauge if any source reports it as one). */
-  async kindsOf(tenantId: string, meters: readonly string[]): Promise<Map<string, MeterKind>> {
-    if (meters.length === 0) return new Map();
+  async kindsOf(tenantId: string): Promise<Map<string, MeterKind>> {
     const rows = await this.tx.query<{ meter: string; gauge: boolean }>(
-      `SELECT meter, bool_or(kind = 'gauge') AS gauge FROM ${this.tx.schema}.meters WHERE tenant_id = $1 AND meter = ANY($2::text[]) GROUP BY meter`,
-      [tenantId, meters],
+      `SELECT meter, bool_or(kind = 'gauge') AS gauge FROM ${this.tx.schema}.meters WHERE tenant_id = $1 GROUP BY meter`,
+      [tenantId],
     );
     return new Map(rows.map((r) => [r.meter, r.gauge ? 'gauge' : 'counter']));
   }

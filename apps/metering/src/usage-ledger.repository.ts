@@ -1,7 +1,7 @@
 import type { ProjectionTx } from '@revstream/projections';
-import { formatDecimal, type MeterKind, type MeterReading, parseDecimal, type UsageFact } from '@revstream/rating';
+import { EVENT_ID_KEY_PREFIX, formatDecimal, type MeterKind, type MeterReading, parseDecimal, type UsageFact } from '@revstream/rating';
+import { fromMs, toMs } from './sql-time';
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * The usage ledger: every reading that counted, once. Deduplication happens here and only here: a
@@ -18,71 +18,86 @@ export class UsageLedgerRepository {
    */
   async claim(facts: readonly UsageFact[]): Promise<UsageFact[]> {
     if (facts.length === 0) return [];
-    const [result] = await this.tx.query<{ stored: number; fresh: number[] | null }>(
+    const [result] = await this.tx.query<{ stored: number[] | null }>(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::numeric[])
-           WITH ORDINALITY AS r(tenant_id, customer_id, dedup_key, meter, occurred_at, received_at, value, i)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::numeric[], $8::bool[])
+           WITH ORDINALITY AS r(tenant_id, customer_id, dedup_key, meter, occurred_ms, received_ms, value, keyed, i)
        ), fresh AS (
-         SELECT * FROM input r WHERE NOT EXISTS (
-           SELECT 1 FROM ${this.tx.schema}.usage_ledger l
-            WHERE l.tenant_id = r.tenant_id AND l.customer_id = r.customer_id AND l.dedup_key = r.dedup_key COLLATE "C")
+         -- A source idempotency key is claimed for the whole event: a repeat with other payload keys
+         -- finds it under its first meters. Event ids only ever repeat with the same content, so the
+         -- primary key alone decides for them (the probe is skipped). One index probe per keyed
+         -- reading (LATERAL … LIMIT 1): a NOT EXISTS gets planned as an anti-join over the whole ledger.
+         SELECT r.* FROM input r
+           LEFT JOIN LATERAL (
+             SELECT 1 AS hit FROM ${this.tx.schema}.usage_ledger l
+              WHERE r.keyed AND l.tenant_id = r.tenant_id AND l.customer_id = r.customer_id AND l.dedup_key = r.dedup_key COLLATE "C"
+              LIMIT 1) seen ON true
+          WHERE seen.hit IS NULL
        ), stored AS (
          INSERT INTO ${this.tx.schema}.usage_ledger (tenant_id, customer_id, dedup_key, meter, occurred_at, received_at, value)
-         SELECT tenant_id, customer_id, dedup_key, meter, occurred_at, received_at, value FROM fresh
+         SELECT tenant_id, customer_id, dedup_key, meter, ${fromMs('occurred_ms')}, ${fromMs('received_ms')}, value FROM fresh
          ON CONFLICT DO NOTHING
-         RETURNING 1
+         RETURNING tenant_id, customer_id, dedup_key, meter
        )
-       SELECT (SELECT count(*) FROM stored)::int AS stored, (SELECT array_agg(i::int ORDER BY i) FROM fresh) AS fresh`,
+       SELECT array_agg(f.i::int ORDER BY f.i) AS stored
+         FROM fresh f JOIN stored s ON s.tenant_id = f.tenant_id AND s.customer_id = f.customer_id AND s.dedup_key = f.dedup_key COLLATE "C" AND s.meter = f.meter`,
       [
         facts.map((f) => f.tenantId),
         facts.map((f) => f.customerId),
         facts.map((f) => f.key),
         facts.map((f) => f.meter),
-        facts.map((f) => iso(f.occurredAt)),
-        facts.map((f) => iso(f.receivedAt)),
+        facts.map((f) => f.occurredAt),
+        facts.map((f) => f.receivedAt),
         facts.map((f) => formatDecimal(f.value)),
+        facts.map((f) => !f.key.startsWith(EVENT_ID_KEY_PREFIX)),
       ],
     );
-    const fresh = result!.fresh ?? [];
-    // Only a concurrent transaction storing the same key in between can make these differ (two
-    // topics' partitions of one customer); the retried batch then sees that key as stored.
-    if (result!.stored !== fresh.length) throw new Error('usage ledger: a key was stored concurrently; retrying the batch');
-    return fresh.length === facts.length ? [...facts] : fresh.map((i) => facts[i - 1]!);
+    // A reading whose primary key was already stored (its event id was counted before: a
+    // republished record) is not returned; neither is one whose source key was claimed before.
+    const stored = result!.stored ?? [];
+    return stored.length === facts.length ? [...facts] : stored.map((i) => facts[i - 1]!);
   }
 
-  /** A customer's readings, a page at a time, in key order. */
-  async *readingsOf(tenantId: string, customerId: string, kinds: (meter: string) => MeterKind, pageSize = 20_000): AsyncGenerator<MeterReading[]> {
-    let after: [string, string] | null = null;
-    for (;;) {
-      const page: Array<{ dedup_key: string; meter: string; occurred_at: Date; received_at: Date; value: string }> = await this.tx.query(
-        `SELECT dedup_key, meter, occurred_at, received_at, value::text AS value FROM ${this.tx.schema}.usage_ledger
-          WHERE tenant_id = $1 AND customer_id = $2 ${after ? 'AND (dedup_key, meter) > ($3::text COLLATE "C", $4::text)' : ''}
-          ORDER BY dedup_key, meter LIMIT ${pageSize}`,
-        after ? [tenantId, customerId, after[0], after[1]] : [tenantId, customerId],
-      );
-      if (page.length === 0) return;
-      yield page.map((r) => ({
-        tenantId,
-        customerId,
+  /**
+   * The readings of these customers, a group of customers at a time (all of one customer's readings
+   * come in one group). For recomputing periods; customers without readings simply yield nothing.
+   */
+  async *readingsOf(
+    customers: ReadonlyArray<{ tenantId: string; customerId: string }>,
+    kindOf: (tenantId: string, meter: string) => MeterKind,
+    customersPerGroup = 200,
+  ): AsyncGenerator<MeterReading[]> {
+    for (let i = 0; i < customers.length; i += customersPerGroup) {
+      const group = customers.slice(i, i + customersPerGroup);
+      const rows: Array<{ tenant_id: string; customer_id: string; dedup_key: string; meter: string; occurred_at: string; received_at: string; value: string }> =
+        await this.tx.query(
+          `SELECT l.tenant_id, l.customer_id, l.dedup_key, l.meter, ${toMs('l.occurred_at')} AS occurred_at, ${toMs('l.received_at')} AS received_at, l.value::text AS value
+             FROM unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id)
+             JOIN LATERAL (SELECT * FROM ${this.tx.schema}.usage_ledger l WHERE l.tenant_id = k.tenant_id AND l.customer_id = k.customer_id) l ON true`,
+          [group.map((c) => c.tenantId), group.map((c) => c.customerId)],
+        );
+      if (rows.length === 0) continue;
+      yield rows.map((r) => ({
+        tenantId: r.tenant_id,
+        customerId: r.customer_id,
         meter: r.meter,
-        kind: kinds(r.meter),
+        kind: kindOf(r.tenant_id, r.meter),
         key: r.dedup_key,
-        occurredAt: r.occurred_at.getTime(),
-        receivedAt: r.received_at.getTime(),
+        occurredAt: Number(r.occurred_at),
+        receivedAt: Number(r.received_at),
         value: parseDecimal(r.value),
       }));
-      if (page.length < pageSize) return;
-      const last = page[page.length - 1]!;
-      after = [last.dedup_key, last.meter];
     }
   }
 
-  /** The meters a customer has readings of. */
-  async metersOf(tenantId: string, customerId: string): Promise<string[]> {
-    const rows = await this.tx.query<{ meter: string }>(
-      `SELECT DISTINCT meter FROM ${this.tx.schema}.usage_ledger WHERE tenant_id = $1 AND customer_id = $2 ORDER BY meter`,
-      [tenantId, customerId],
+  /** The customers, among these, that have any readings (one index probe each). */
+  async customersWithReadings(customers: ReadonlyArray<{ tenantId: string; customerId: string }>): Promise<Set<string>> {
+    if (customers.length === 0) return new Set();
+    const rows = await this.tx.query<{ tenant_id: string; customer_id: string }>(
+      `SELECT k.tenant_id, k.customer_id FROM unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id)
+         JOIN LATERAL (SELECT 1 FROM ${this.tx.schema}.usage_ledger l WHERE l.tenant_id = k.tenant_id AND l.customer_id = k.customer_id LIMIT 1) hit ON true`,
+      [customers.map((c) => c.tenantId), customers.map((c) => c.customerId)],
     );
-    return rows.map((r) => r.meter);
+    return new Set(rows.map((r) => `${r.tenant_id}\u0000${r.customer_id}`));
   }
 }

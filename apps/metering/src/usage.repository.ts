@@ -1,6 +1,7 @@
 import type { ProjectionTx } from '@revstream/projections';
 import {
   type Decimal,
+  EMPTY_AGGREGATE,
   formatDecimal,
   type MeterKind,
   type MeterPolicy,
@@ -10,70 +11,59 @@ import {
   ratePeriod,
   type UsageAggregate,
 } from '@revstream/rating';
+import { fromMs, toMs } from './sql-time';
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const dec = (d: Decimal | null): string | null => (d === null ? null : formatDecimal(d));
 
-interface UsageRow {
+/** What rating needs of a stored period (instants as epoch ms, numbers as text). */
+interface RatingRow {
   tenant_id: string;
   customer_id: string;
   meter: string;
-  period_start: Date;
-  period_end: Date;
+  period_start: string;
+  period_end: string;
   kind: MeterKind;
   event_count: string;
   sum: string;
   max: string;
   latest: string;
-  latest_at: Date;
-  latest_key: string;
-  first_event_at: Date;
-  last_event_at: Date;
   on_time_count: string;
   on_time_sum: string;
   on_time_max: string | null;
   on_time_latest: string | null;
-  on_time_latest_at: Date | null;
-  on_time_latest_key: string | null;
 }
 
 const USAGE_COLUMNS =
   'tenant_id, customer_id, meter, period_start, period_end, kind, event_count, sum, max, latest, latest_at, latest_key, first_event_at, last_event_at, ' +
   'on_time_count, on_time_sum, on_time_max, on_time_latest, on_time_latest_at, on_time_latest_key';
 
-const fromRow = (r: UsageRow): PeriodUsage => ({
+const RATING_COLUMNS = (alias: string): string =>
+  `${alias}.tenant_id, ${alias}.customer_id, ${alias}.meter, ${toMs(`${alias}.period_start`)} AS period_start, ${toMs(`${alias}.period_end`)} AS period_end, ` +
+  `${alias}.kind, ${alias}.event_count, ${alias}.sum, ${alias}.max, ${alias}.latest, ${alias}.on_time_count, ${alias}.on_time_sum, ${alias}.on_time_max, ${alias}.on_time_latest`;
+
+/** A stored period as rating sees it: counts and values (the timing fields are not needed to rate). */
+const fromRow = (r: RatingRow): PeriodUsage => ({
   tenantId: r.tenant_id,
   customerId: r.customer_id,
   meter: r.meter,
   kind: r.kind,
-  period: { start: r.period_start.getTime(), end: r.period_end.getTime() },
-  total: {
-    count: Number(r.event_count),
-    sum: parseDecimal(r.sum),
-    max: parseDecimal(r.max),
-    latest: parseDecimal(r.latest),
-    latestAt: r.latest_at.getTime(),
-    latestKey: r.latest_key,
-    firstAt: r.first_event_at.getTime(),
-    lastAt: r.last_event_at.getTime(),
-  },
+  period: { start: Number(r.period_start), end: Number(r.period_end) },
+  total: { ...EMPTY_AGGREGATE, count: Number(r.event_count), sum: parseDecimal(r.sum), max: parseDecimal(r.max), latest: parseDecimal(r.latest) },
   onTime: {
+    ...EMPTY_AGGREGATE,
     count: Number(r.on_time_count),
     sum: parseDecimal(r.on_time_sum),
     max: r.on_time_max === null ? null : parseDecimal(r.on_time_max),
     latest: r.on_time_latest === null ? null : parseDecimal(r.on_time_latest),
-    latestAt: r.on_time_latest_at?.getTime() ?? null,
-    latestKey: r.on_time_latest_key,
-    firstAt: null,
-    lastAt: null,
   } satisfies UsageAggregate,
 });
 
-const byKey = (a: PeriodUsage, b: PeriodUsage): number => {
-  const x = periodUsageKey(a.tenantId, a.customerId, a.meter, a.period.start);
-  const y = periodUsageKey(b.tenantId, b.customerId, b.meter, b.period.start);
-  return x < y ? -1 : x > y ? 1 : 0;
-};
+/** Periods in one total order (the fold's keys), so concurrent transactions lock shared rows alike. */
+const sortedByKey = (periods: readonly PeriodUsage[]): PeriodUsage[] =>
+  periods
+    .map((p) => ({ p, k: periodUsageKey(p.tenantId, p.customerId, p.meter, p.period.start) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.p);
 
 /** A later reading wins `latest`; ties go to the greater key. The same rule as @revstream/rating's fold. */
 const LATER = (at: string, key: string, thanAt: string, thanKey: string): string =>
@@ -90,13 +80,16 @@ export class UsageRepository {
   /** Merges folded period usage into the stored periods; returns the merged periods. */
   async merge(periods: readonly PeriodUsage[]): Promise<PeriodUsage[]> {
     if (periods.length === 0) return [];
-    const sorted = [...periods].sort(byKey);
+    const sorted = sortedByKey(periods);
     const col = <T>(f: (p: PeriodUsage) => T): T[] => sorted.map(f);
-    const rows = await this.tx.query<UsageRow>(
+    const rows = await this.tx.query<RatingRow>(
       `INSERT INTO ${this.tx.schema}.usage AS u (${USAGE_COLUMNS})
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::bigint[], $8::numeric[],
-                            $9::numeric[], $10::numeric[], $11::timestamptz[], $12::text[], $13::timestamptz[], $14::timestamptz[],
-                            $15::bigint[], $16::numeric[], $17::numeric[], $18::numeric[], $19::timestamptz[], $20::text[])
+       SELECT tenant_id, customer_id, meter, ${fromMs('ps')}, ${fromMs('pe')}, kind, event_count, sum, max, latest, ${fromMs('la')}, latest_key,
+              ${fromMs('fa')}, ${fromMs('lst')}, on_time_count, on_time_sum, on_time_max, on_time_latest, ${fromMs('ola')}, on_time_latest_key
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::numeric[], $9::numeric[], $10::numeric[],
+                     $11::bigint[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::numeric[], $17::numeric[], $18::numeric[], $19::bigint[], $20::text[])
+           AS i(tenant_id, customer_id, meter, ps, pe, kind, event_count, sum, max, latest, la, latest_key, fa, lst, on_time_count, on_time_sum, on_time_max,
+                on_time_latest, ola, on_time_latest_key)
        ON CONFLICT (tenant_id, customer_id, meter, period_start) DO UPDATE SET
          kind = CASE WHEN u.kind = 'gauge' OR EXCLUDED.kind = 'gauge' THEN 'gauge' ELSE 'counter' END,
          event_count = u.event_count + EXCLUDED.event_count,
@@ -115,37 +108,54 @@ export class UsageRepository {
          on_time_latest_key = CASE WHEN u.on_time_latest_at IS NULL OR (EXCLUDED.on_time_latest_at IS NOT NULL AND ${LATER('on_time_latest_at', 'on_time_latest_key', 'on_time_latest_at', 'on_time_latest_key')})
                                THEN EXCLUDED.on_time_latest_key ELSE u.on_time_latest_key END,
          on_time_latest_at = GREATEST(u.on_time_latest_at, EXCLUDED.on_time_latest_at)
-       RETURNING ${USAGE_COLUMNS}`,
+       RETURNING ${RATING_COLUMNS('u')}`,
       [
         col((p) => p.tenantId),
         col((p) => p.customerId),
         col((p) => p.meter),
-        col((p) => iso(p.period.start)),
-        col((p) => iso(p.period.end)),
+        col((p) => p.period.start),
+        col((p) => p.period.end),
         col((p) => p.kind),
         col((p) => p.total.count),
         col((p) => dec(p.total.sum)),
         col((p) => dec(p.total.max)),
         col((p) => dec(p.total.latest)),
-        col((p) => iso(p.total.latestAt)),
+        col((p) => p.total.latestAt),
         col((p) => p.total.latestKey),
-        col((p) => iso(p.total.firstAt)),
-        col((p) => iso(p.total.lastAt)),
+        col((p) => p.total.firstAt),
+        col((p) => p.total.lastAt),
         col((p) => p.onTime.count),
         col((p) => dec(p.onTime.sum)),
         col((p) => dec(p.onTime.max)),
         col((p) => dec(p.onTime.latest)),
-        col((p) => iso(p.onTime.latestAt)),
+        col((p) => p.onTime.latestAt),
         col((p) => p.onTime.latestKey),
       ],
     );
     return rows.map(fromRow);
   }
 
-  /** Removes every period of a customer (before they are recomputed from the ledger). */
-  async deleteCustomer(tenantId: string, customerId: string): Promise<void> {
+  /** The meters these customers have periods of (every meter they have readings of). */
+  async metersOf(customers: ReadonlyArray<{ tenantId: string; customerId: string }>): Promise<Array<{ tenantId: string; meter: string }>> {
+    if (customers.length === 0) return [];
+    return (
+      await this.tx.query<{ tenant_id: string; meter: string }>(
+        `SELECT DISTINCT u.tenant_id, u.meter FROM unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id)
+           JOIN ${this.tx.schema}.usage u ON u.tenant_id = k.tenant_id AND u.customer_id = k.customer_id`,
+        [customers.map((c) => c.tenantId), customers.map((c) => c.customerId)],
+      )
+    ).map((r) => ({ tenantId: r.tenant_id, meter: r.meter }));
+  }
+
+  /** Removes every period of these customers (before they are recomputed from the ledger). */
+  async deleteCustomers(customers: ReadonlyArray<{ tenantId: string; customerId: string }>): Promise<void> {
+    if (customers.length === 0) return;
     for (const table of ['adjustments', 'charges', 'usage']) {
-      await this.tx.query(`DELETE FROM ${this.tx.schema}.${table} WHERE tenant_id = $1 AND customer_id = $2`, [tenantId, customerId]);
+      await this.tx.query(
+        `DELETE FROM ${this.tx.schema}.${table} t USING unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id)
+          WHERE t.tenant_id = k.tenant_id AND t.customer_id = k.customer_id`,
+        [customers.map((c) => c.tenantId), customers.map((c) => c.customerId)],
+      );
     }
   }
 
@@ -153,17 +163,17 @@ export class UsageRepository {
   async *periodsOfMeter(tenantId: string, meter: string, pageSize = 10_000): AsyncGenerator<PeriodUsage[]> {
     let after: [string, string] | null = null;
     for (;;) {
-      const page: UsageRow[] = await this.tx.query<UsageRow>(
-        `SELECT ${USAGE_COLUMNS} FROM ${this.tx.schema}.usage WHERE tenant_id = $1 AND meter = $2
-           ${after ? 'AND (customer_id, period_start) > ($3, $4::timestamptz)' : ''}
-         ORDER BY customer_id, period_start LIMIT ${pageSize}`,
+      const page: RatingRow[] = await this.tx.query<RatingRow>(
+        `SELECT ${RATING_COLUMNS('u')} FROM ${this.tx.schema}.usage u WHERE u.tenant_id = $1 AND u.meter = $2
+           ${after ? `AND (u.customer_id, u.period_start) > ($3, ${fromMs('$4::bigint')})` : ''}
+         ORDER BY u.customer_id, u.period_start LIMIT ${pageSize}`,
         after ? [tenantId, meter, after[0], after[1]] : [tenantId, meter],
       );
       if (page.length === 0) return;
       yield page.map(fromRow);
       if (page.length < pageSize) return;
       const last = page[page.length - 1]!;
-      after = [last.customer_id, last.period_start.toISOString()];
+      after = [last.customer_id, last.period_start];
     }
   }
 
@@ -173,12 +183,14 @@ export class UsageRepository {
    */
   async writeRatings(periods: readonly PeriodUsage[], policies: ReadonlyMap<string, MeterPolicy>): Promise<void> {
     if (periods.length === 0) return;
-    const sorted = [...periods].sort(byKey);
+    const sorted = sortedByKey(periods);
     const rated = sorted.map((p) => ({ p, r: ratePeriod(p.kind, p.total, p.onTime, policies.get(`${p.tenantId}\u0000${p.meter}`)) }));
     const policyOf = (p: PeriodUsage): MeterPolicy | undefined => policies.get(`${p.tenantId}\u0000${p.meter}`);
     await this.tx.query(
       `INSERT INTO ${this.tx.schema}.charges (tenant_id, customer_id, meter, period_start, period_end, aggregation, value, currency, amount, price_source, price_ref)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::numeric[], $8::text[], $9::bigint[], $10::text[], $11::text[])
+       SELECT t, c, m, ${fromMs('ps')}, ${fromMs('pe')}, a, v, cur, amt, src, ref
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::numeric[], $8::text[], $9::bigint[], $10::text[], $11::text[])
+           AS i(t, c, m, ps, pe, a, v, cur, amt, src, ref)
        ON CONFLICT (tenant_id, customer_id, meter, period_start) DO UPDATE SET
          period_end = EXCLUDED.period_end, aggregation = EXCLUDED.aggregation, value = EXCLUDED.value, currency = EXCLUDED.currency,
          amount = EXCLUDED.amount, price_source = EXCLUDED.price_source, price_ref = EXCLUDED.price_ref`,
@@ -186,8 +198,8 @@ export class UsageRepository {
         rated.map(({ p }) => p.tenantId),
         rated.map(({ p }) => p.customerId),
         rated.map(({ p }) => p.meter),
-        rated.map(({ p }) => iso(p.period.start)),
-        rated.map(({ p }) => iso(p.period.end)),
+        rated.map(({ p }) => p.period.start),
+        rated.map(({ p }) => p.period.end),
         rated.map(({ r }) => r.aggregation),
         rated.map(({ r }) => formatDecimal(r.value)),
         rated.map(({ r }) => r.charge?.currency ?? null),
@@ -200,7 +212,9 @@ export class UsageRepository {
     if (late.length === 0) return;
     await this.tx.query(
       `INSERT INTO ${this.tx.schema}.adjustments (tenant_id, customer_id, meter, period_start, period_end, late_events, invoiced_value, value, currency, invoiced_amount, amount, adjustment)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::numeric[], $8::numeric[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[])
+       SELECT t, c, m, ${fromMs('ps')}, ${fromMs('pe')}, n, iv, v, cur, ia, amt, adj
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::numeric[], $8::numeric[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[])
+           AS i(t, c, m, ps, pe, n, iv, v, cur, ia, amt, adj)
        ON CONFLICT (tenant_id, customer_id, meter, period_start) DO UPDATE SET
          period_end = EXCLUDED.period_end, late_events = EXCLUDED.late_events, invoiced_value = EXCLUDED.invoiced_value, value = EXCLUDED.value,
          currency = EXCLUDED.currency, invoiced_amount = EXCLUDED.invoiced_amount, amount = EXCLUDED.amount, adjustment = EXCLUDED.adjustment`,
@@ -208,8 +222,8 @@ export class UsageRepository {
         late.map(({ p }) => p.tenantId),
         late.map(({ p }) => p.customerId),
         late.map(({ p }) => p.meter),
-        late.map(({ p }) => iso(p.period.start)),
-        late.map(({ p }) => iso(p.period.end)),
+        late.map(({ p }) => p.period.start),
+        late.map(({ p }) => p.period.end),
         late.map(({ p }) => p.total.count - p.onTime.count),
         late.map(({ r }) => formatDecimal(r.onTimeValue)),
         late.map(({ r }) => formatDecimal(r.value)),

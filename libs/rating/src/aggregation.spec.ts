@@ -84,6 +84,32 @@ describe('folding usage into billing periods', () => {
     ]);
   });
 
+  it('given the same readings folded at once, page by page, or in any order, then the periods are the same as the fold of addReading', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ v: fc.oneof(fc.integer({ min: -5, max: 2 ** 53 - 1 }), fc.double({ min: -9, max: 9, noNaN: true, noDefaultInfinity: true })), at: fc.integer({ min: 0, max: 40 }), late: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        (raw) => {
+          const readings = raw.map((x, i) => {
+            const occurred = Date.UTC(2026, 4, 1) + x.at * 86_400_000;
+            return r('api', x.v, new Date(occurred).toISOString(), new Date(occurred + (x.late ? 90 : 0) * 86_400_000).toISOString(), `k${i}`);
+          });
+          const once = foldUsage(readings, () => []);
+          const paged = new Map<string, PeriodUsage>();
+          foldUsage(readings.slice(0, 7), () => [], paged);
+          foldUsage(readings.slice(7), () => [], paged);
+          const reversed = foldUsage([...readings].reverse(), () => []);
+          return [...once].every(([key, p]) => {
+            const expected = readings.filter((x) => x.occurredAt >= p.period.start && x.occurredAt < p.period.end).reduce(addReading, EMPTY_AGGREGATE);
+            return [once, paged, reversed].every((m) => sameAggregate(m.get(key)!.total, expected));
+          });
+        },
+      ),
+    );
+  });
+
   it('given the customer schedule, then readings are bucketed by its cycle', () => {
     const anchor = Date.parse('2026-05-15T00:00:00Z');
     const folded = foldUsage([r('api', 1, '2026-05-14T00:00:00Z'), r('api', 2, '2026-05-16T00:00:00Z'), r('api', 4, '2026-06-14T00:00:00Z')], () => [

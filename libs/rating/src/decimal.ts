@@ -47,9 +47,11 @@ export function parseDecimal(text: string): Decimal {
  * A JSON number as the decimal it was written as: JavaScript prints the shortest string that reads
  * back as the same double, so 0.1 is exactly 0.1, not 0.1000000000000000055…
  */
+const SMALL_INTEGERS: Decimal[] = Array.from({ length: 4096 }, (_, i) => Object.freeze({ coefficient: BigInt(i), scale: 0 }));
+
 export function decimalFromNumber(value: number): Decimal {
   if (!Number.isFinite(value)) throw new DecimalError(`not a finite number: ${value}`);
-  if (Number.isSafeInteger(value)) return { coefficient: BigInt(value), scale: 0 };
+  if (Number.isSafeInteger(value)) return value >= 0 && value < SMALL_INTEGERS.length ? SMALL_INTEGERS[value]! : { coefficient: BigInt(value), scale: 0 };
   const text = String(value);
   const exp = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
   if (!exp) return parseDecimal(text);

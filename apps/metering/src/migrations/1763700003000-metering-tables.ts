@@ -14,7 +14,10 @@ const schemaOf = (q: QueryRunner): string => `"${(q.connection.options as { sche
  *  - meters, metering_elements: every meter, and every Revenium element, with when it was first seen.
  *  - meter_prices: the price definition each meter is rated with (last writer wins).
  *  - subscriptions: what defines customers' billing cycles.
- * Text that breaks ties (dedup keys, versions) is collated "C", so Postgres orders it as the code does.
+ * Every key and tie-breaking text column is collated "C": Postgres orders it as the code does (by code
+ * point), and compares it with memcmp rather than the locale's rules, which keeps the indexes cheap.
+ * usage and charges are updated in place batch after batch: free space on their pages (fillfactor
+ * 70) lets Postgres update them without touching their indexes (HOT updates).
  */
 export class MeteringTables1763700003000 implements MigrationInterface {
   name = 'MeteringTables1763700003000';
@@ -23,10 +26,10 @@ export class MeteringTables1763700003000 implements MigrationInterface {
     const s = schemaOf(q);
     await q.query(`
       CREATE TABLE ${s}.usage_ledger (
-        tenant_id    text        NOT NULL,
-        customer_id  text        NOT NULL,
+        tenant_id    text COLLATE "C" NOT NULL,
+        customer_id  text COLLATE "C" NOT NULL,
         dedup_key    text COLLATE "C" NOT NULL,
-        meter        text        NOT NULL,
+        meter        text COLLATE "C" NOT NULL,
         occurred_at  timestamptz NOT NULL,
         received_at  timestamptz NOT NULL,
         value        numeric     NOT NULL,
@@ -34,9 +37,9 @@ export class MeteringTables1763700003000 implements MigrationInterface {
       )`);
     await q.query(`
       CREATE TABLE ${s}.usage (
-        tenant_id           text        NOT NULL,
-        customer_id         text        NOT NULL,
-        meter               text        NOT NULL,
+        tenant_id           text COLLATE "C" NOT NULL,
+        customer_id         text COLLATE "C" NOT NULL,
+        meter               text COLLATE "C" NOT NULL,
         period_start        timestamptz NOT NULL,
         period_end          timestamptz NOT NULL,
         kind                text        NOT NULL CHECK (kind IN ('counter', 'gauge')),
@@ -55,13 +58,13 @@ export class MeteringTables1763700003000 implements MigrationInterface {
         on_time_latest_at   timestamptz,
         on_time_latest_key  text COLLATE "C",
         PRIMARY KEY (tenant_id, customer_id, meter, period_start)
-      )`);
+      ) WITH (fillfactor = 70)`);
     await q.query(`CREATE INDEX usage_meter_idx ON ${s}.usage (tenant_id, meter)`);
     await q.query(`
       CREATE TABLE ${s}.charges (
-        tenant_id     text        NOT NULL,
-        customer_id   text        NOT NULL,
-        meter         text        NOT NULL,
+        tenant_id     text COLLATE "C" NOT NULL,
+        customer_id   text COLLATE "C" NOT NULL,
+        meter         text COLLATE "C" NOT NULL,
         period_start  timestamptz NOT NULL,
         period_end    timestamptz NOT NULL,
         aggregation   text        NOT NULL CHECK (aggregation IN ('sum', 'count', 'max', 'latest')),
@@ -72,12 +75,12 @@ export class MeteringTables1763700003000 implements MigrationInterface {
         price_ref     text,
         PRIMARY KEY (tenant_id, customer_id, meter, period_start),
         CHECK ((currency IS NULL) = (amount IS NULL))
-      )`);
+      ) WITH (fillfactor = 70)`);
     await q.query(`
       CREATE TABLE ${s}.adjustments (
-        tenant_id        text        NOT NULL,
-        customer_id      text        NOT NULL,
-        meter            text        NOT NULL,
+        tenant_id        text COLLATE "C" NOT NULL,
+        customer_id      text COLLATE "C" NOT NULL,
+        meter            text COLLATE "C" NOT NULL,
         period_start     timestamptz NOT NULL,
         period_end       timestamptz NOT NULL,
         late_events      bigint      NOT NULL,
@@ -91,27 +94,27 @@ export class MeteringTables1763700003000 implements MigrationInterface {
       )`);
     await q.query(`
       CREATE TABLE ${s}.meters (
-        tenant_id      text        NOT NULL,
-        meter          text        NOT NULL,
-        source         text        NOT NULL CHECK (source IN ('revnu', 'revenium', 'revlint')),
+        tenant_id      text COLLATE "C" NOT NULL,
+        meter          text COLLATE "C" NOT NULL,
+        source         text COLLATE "C" NOT NULL CHECK (source IN ('revnu', 'revenium', 'revlint')),
         kind           text        NOT NULL CHECK (kind IN ('counter', 'gauge')),
         first_seen_at  timestamptz NOT NULL,
         PRIMARY KEY (tenant_id, meter, source)
       )`);
     await q.query(`
       CREATE TABLE ${s}.metering_elements (
-        tenant_id      text        NOT NULL,
-        source_id      text        NOT NULL,
-        element        text        NOT NULL,
+        tenant_id      text COLLATE "C" NOT NULL,
+        source_id      text COLLATE "C" NOT NULL,
+        element        text COLLATE "C" NOT NULL,
         first_seen_at  timestamptz NOT NULL,
         PRIMARY KEY (tenant_id, source_id, element)
       )`);
     await q.query(`
       CREATE TABLE ${s}.meter_prices (
-        tenant_id    text NOT NULL,
-        meter        text NOT NULL,
+        tenant_id    text COLLATE "C" NOT NULL,
+        meter        text COLLATE "C" NOT NULL,
         version      text COLLATE "C" NOT NULL,
-        source       text NOT NULL CHECK (source IN ('revnu', 'valued')),
+        source       text COLLATE "C" NOT NULL CHECK (source IN ('revnu', 'valued')),
         ref          text NOT NULL,
         aggregation  text CHECK (aggregation IN ('sum', 'count', 'max', 'latest')),
         currency     text,
@@ -121,9 +124,9 @@ export class MeteringTables1763700003000 implements MigrationInterface {
       )`);
     await q.query(`
       CREATE TABLE ${s}.subscriptions (
-        tenant_id         text        NOT NULL,
-        customer_id       text        NOT NULL,
-        subscription_key  text        NOT NULL,
+        tenant_id         text COLLATE "C" NOT NULL,
+        customer_id       text COLLATE "C" NOT NULL,
+        subscription_key  text COLLATE "C" NOT NULL,
         started_at        timestamptz,
         started_version   text COLLATE "C",
         ended_at          timestamptz,

@@ -1,0 +1,271 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { Command } from 'commander';
+import { Topics } from '@revstream/events';
+import { createKafka, ensureTopics, EventPublisher } from '@revstream/kafka';
+import { createLogger } from '@revstream/observability';
+import { createSchemaDataSource, dropDatabase, ensureDatabase, runMigrations } from '@revstream/persistence';
+import { ProjectionRunner } from '@revstream/projections';
+import { meteringApp } from '../../apps/metering/src/metering.app';
+import { meteringHandler } from '../../apps/metering/src/metering.projection';
+import { projectRoot } from '../../tools/shared/project-root';
+import { rawInsertRate, type RawInsertResult } from './raw-insert';
+import { workload } from './workload';
+
+/**
+ * `npm run bench:metering`: preloads the usage topics with a realistic stream (default one million
+ * events), then measures how fast the metering projection aggregates it through the ProjectionRunner
+ * (Kafka -> fold -> Postgres, checkpoints in the same transactions), and, in the same run, how fast
+ * Postgres inserts the same ledger rows with nothing else to do. Writes bench/results/metering-<date>.md and .json.
+ */
+interface Options {
+  events: number;
+  customers: number;
+  partitions: number;
+  batch: number;
+  concurrency: number;
+  seed: number;
+  keep: boolean;
+  profile: boolean;
+}
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(options: Options): Promise<void> {
+  const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream');
+  const suffix = randomBytes(3).toString('hex');
+  base.pathname = `/rs_bench_metering_${suffix}`;
+  const url = base.toString();
+  const topics = new Topics(`bench_metering_${suffix}`);
+  const kafka = createKafka({ brokers, clientId: 'bench-metering' });
+  const logger = createLogger('bench-metering', 'warn');
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+
+  await ensureDatabase(url);
+  await ensureTopics(kafka, topics, { partitions: options.partitions, replicationFactor: 1 });
+  const publisher = new EventPublisher(kafka, topics, { publishTimeoutMs: 60_000, maxRecordsPerRequest: 5_000, compression: 'none' });
+  const ds = createSchemaDataSource({ url, schema: meteringApp.schema, migrations: meteringApp.migrations, poolSize: options.concurrency + 4 });
+  await runMigrations(ds, url);
+
+  try {
+    // 1. Preload.
+    const w = workload({ events: options.events, customers: options.customers, seed: options.seed });
+    log(`preloading ${options.events.toLocaleString()} usage events (+${w.setup.length} products, prices, subscriptions) into ${topics.prefix}.* (${options.partitions} partitions)`);
+    await publisher.publish(w.setup);
+    const bar = new SingleBar({ format: '  publish [{bar}] {percentage}% {value}/{total}', hideCursor: true });
+    bar.start(options.events, 0);
+    // Chunks of 5,000 keep each partition's record batch under the broker's 1 MB message limit; a
+    // few chunks wait in the publisher's queue while one request is in flight.
+    const chunk = 5_000;
+    const inFlight: Array<Promise<void>> = [];
+    for (let from = 0; from < options.events; from += chunk) {
+      const to = Math.min(options.events, from + chunk);
+      const sent = publisher.publish(w.usage(from, to)).then(() => void bar.increment(to - from));
+      sent.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
+      inFlight.push(sent);
+      if (inFlight.length >= 4) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    bar.stop();
+
+    // 2. Aggregate through the ProjectionRunner.
+    const handler = meteringHandler();
+    const runner = new ProjectionRunner({ kafka, dataSource: ds, topics, handler, publisher, logger, concurrency: options.concurrency, maxRecordsPerTransaction: options.batch });
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = new Map<string, bigint>();
+    let records = 0;
+    for (const topic of runner.topicNames) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(p.high) > 0n) {
+          ends.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
+          records += Number(p.high);
+        }
+      }
+    }
+    await admin.disconnect();
+    log(`aggregating ${records.toLocaleString()} records with the metering handler (batch ${options.batch}, ${options.concurrency} partitions at once)`);
+    const started = process.hrtime.bigint();
+    const nodeCpuBefore = process.cpuUsage();
+    const profiler = options.profile ? await startProfiler() : undefined;
+    await runner.start();
+    let firstCheckpoint: bigint | undefined;
+    const progress = new SingleBar({ format: '  project [{bar}] {percentage}% {value}/{total}', hideCursor: true });
+    progress.start(records, 0);
+    for (;;) {
+      const rows = (await ds.query(`SELECT topic, partition, "offset"::text AS "offset" FROM metering.checkpoints WHERE consumer = $1`, [handler.name])) as Array<{
+        topic: string;
+        partition: number;
+        offset: string;
+      }>;
+      if (rows.length > 0 && firstCheckpoint === undefined) firstCheckpoint = process.hrtime.bigint();
+      const at = new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.offset)]));
+      progress.update(rows.reduce((s, r) => s + Number(r.offset) + 1, 0));
+      if ([...ends].every(([k, end]) => (at.get(k) ?? -1n) >= end)) break;
+      await sleep(100);
+    }
+    const done = process.hrtime.bigint();
+    const nodeCpu = process.cpuUsage(nodeCpuBefore);
+    if (profiler) log(`cpu profile of the aggregation: ${await profiler.stop()}`);
+    const postgresCpuSeconds = await backendCpuSeconds(ds, url);
+    progress.stop();
+    await runner.stop();
+    log(`cpu: node ${((nodeCpu.user + nodeCpu.system) / records).toFixed(1)} us/event, postgres ${((postgresCpuSeconds * 1e6) / records).toFixed(1)} us/event`);
+    const totalSeconds = Number(done - started) / 1e9;
+    const steadySeconds = Number(done - (firstCheckpoint ?? started)) / 1e9;
+
+    const [counts] = (await ds.query(
+      `SELECT (SELECT count(*) FROM metering.usage_ledger)::int AS ledger, (SELECT count(*) FROM metering.usage)::int AS periods,
+              (SELECT count(*) FROM metering.charges WHERE amount IS NOT NULL)::int AS charged, (SELECT count(*) FROM metering.adjustments)::int AS adjustments,
+              (SELECT count(*) FROM metering.dead_letters)::int AS dead_letters`,
+    )) as Array<{ ledger: number; periods: number; charged: number; adjustments: number; dead_letters: number }>;
+
+    // 3. Postgres's raw insert rate for the same rows.
+    log(`raw insert of the same ${counts!.ledger.toLocaleString()} ledger rows (batches of ${options.batch})`);
+    const raw: RawInsertResult[] = [];
+    for (const method of ['unnest', 'copy'] as const) raw.push(await rawInsertRate(url, meteringApp.schema, options.batch, method));
+
+    const eventsPerSecond = records / steadySeconds;
+    const rowsPerEvent = counts!.ledger / records;
+    const best = raw.reduce((a, b) => (b.rowsPerSecond > a.rowsPerSecond ? b : a));
+    const rawEventsPerSecond = best.rowsPerSecond / rowsPerEvent;
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart: load },
+      options,
+      records,
+      stored: counts,
+      cpu: {
+        nodeMicrosPerEvent: Math.round((nodeCpu.user + nodeCpu.system) / records),
+        postgresMicrosPerEvent: Math.round((postgresCpuSeconds * 1e6) / records),
+      },
+      aggregation: {
+        seconds: Number(steadySeconds.toFixed(2)),
+        secondsIncludingGroupJoin: Number(totalSeconds.toFixed(2)),
+        eventsPerSecond: Math.round(eventsPerSecond),
+        ledgerRowsPerSecond: Math.round(counts!.ledger / steadySeconds),
+      },
+      rawInsert: raw.map((r) => ({ ...r, seconds: Number(r.seconds.toFixed(2)), rowsPerSecond: Math.round(r.rowsPerSecond) })),
+      ratio: Number((eventsPerSecond / rawEventsPerSecond).toFixed(3)),
+      target: { eventsPerSecond: 50_000, met: eventsPerSecond >= 50_000 },
+    };
+    writeResults(result);
+    log(
+      `aggregated ${Math.round(eventsPerSecond).toLocaleString()} events/s; raw ${best.method} insert ${Math.round(best.rowsPerSecond).toLocaleString()} rows/s ` +
+        `(${Math.round(rawEventsPerSecond).toLocaleString()} events/s); ratio ${result.ratio}; target 50,000 events/s ${result.target.met ? 'met' : 'NOT met'}`,
+    );
+  } finally {
+    await publisher.disconnect().catch(() => undefined);
+    await ds.destroy().catch(() => undefined);
+    if (!options.keep) {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: topics.all, timeout: 60_000 }).catch(() => undefined);
+      await admin.disconnect();
+      await dropDatabase(url);
+    } else log(`kept database ${url} and topics ${topics.prefix}.*`);
+  }
+}
+
+/** The V8 CPU profiler over the aggregation phase only (`--profile`); open the file in Chrome DevTools. */
+async function startProfiler(): Promise<{ stop: () => Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params?: object): Promise<T> =>
+    new Promise((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result as T))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = await post<{ profile: object }>('Profiler.stop');
+      session.disconnect();
+      const dir = join(projectRoot(), 'bench', 'results', 'tmp');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `metering-${Date.now()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      return file;
+    },
+  };
+}
+
+/** CPU seconds the database's backends (the runner's pool) have used, from /proc (Linux, same host). */
+async function backendCpuSeconds(ds: { query: (sql: string, params?: unknown[]) => Promise<unknown> }, url: string): Promise<number> {
+  const database = new URL(url).pathname.slice(1);
+  const pids = (await ds.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [database])) as Array<{ pid: number }>;
+  let ticks = 0;
+  for (const { pid } of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // not on this host, or gone
+    }
+  }
+  return ticks / 100;
+}
+
+function writeResults(result: Record<string, unknown> & { date: string }): void {
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const day = result.date.slice(0, 10);
+  writeFileSync(join(dir, `metering-${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  const r = result as unknown as {
+    machine: { cpus: number; cpu: string; node: string; loadAverageAtStart: string };
+    options: Options;
+    records: number;
+    stored: Record<string, number>;
+    aggregation: { seconds: number; secondsIncludingGroupJoin: number; eventsPerSecond: number; ledgerRowsPerSecond: number };
+    rawInsert: RawInsertResult[];
+    ratio: number;
+    target: { met: boolean };
+  };
+  const md = [
+    `# Metering benchmark, ${day}`,
+    '',
+    'Command: `npm run bench:metering` (`bench/metering/main.ts`). One run; figures below are from it.',
+    '',
+    `Machine: ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}, load average at start ${r.machine.loadAverageAtStart} (other work shares the machine).`,
+    `Workload: ${r.records.toLocaleString()} records (${r.options.events.toLocaleString()} usage events: 85% Revnu, 10% Revenium with 1–3 keys, 5% Revenue Linter gauges; 0.5% retries; 0.2% late), ${r.options.customers.toLocaleString()} customers over 5 tenants, ${r.options.partitions} partitions per topic, seed ${r.options.seed}.`,
+    `Runner: one instance, ${r.options.concurrency} partitions at once, at most ${r.options.batch} records per transaction.`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| aggregated through the ProjectionRunner | **${r.aggregation.eventsPerSecond.toLocaleString()} events/s** (${r.aggregation.seconds} s from the first committed batch; ${r.aggregation.secondsIncludingGroupJoin} s including the consumer group join) |`,
+    `| ledger rows stored | ${r.stored.ledger!.toLocaleString()} (${r.aggregation.ledgerRowsPerSecond.toLocaleString()} rows/s) |`,
+    ...r.rawInsert.map((x) => `| raw insert, ${x.method === 'unnest' ? '`INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING`' : '`COPY … FROM STDIN`'}, same rows, same batches | ${x.rowsPerSecond.toLocaleString()} rows/s (${x.seconds} s) |`),
+    `| ratio (aggregated events/s ÷ the faster raw insert, in events/s) | **${r.ratio}** |`,
+    `| target 50,000 events/s | ${r.target.met ? 'met' : '**not met**'} |`,
+    `| read models | ${r.stored.periods!.toLocaleString()} usage periods, ${r.stored.charged!.toLocaleString()} priced, ${r.stored.adjustments!.toLocaleString()} adjustments, ${r.stored.dead_letters} dead letters |`,
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, `metering-${day}.md`), md);
+  log(`wrote bench/results/metering-${day}.md and .json`);
+}
+
+new Command('bench-metering')
+  .description('aggregate a preloaded usage stream through the metering projection, and compare with raw Postgres inserts')
+  .option('--events <n>', 'usage events to preload', (v) => Number(v), 1_000_000)
+  .option('--customers <n>', 'customers across the tenants', (v) => Number(v), 20_000)
+  .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
+  .option('--batch <n>', 'records per projection transaction at most', (v) => Number(v), 5_000)
+  .option('--concurrency <n>', 'partitions projected at once', (v) => Number(v), 3)
+  .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
+  .option('--keep', 'keep the database and topics afterwards', false)
+  .option('--profile', 'write a V8 CPU profile of the aggregation to bench/results/tmp/', false)
+  .action(async (options: Options) => {
+    await main(options);
+  })
+  .parseAsync(process.argv)
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    process.stderr.write(`bench:metering failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
