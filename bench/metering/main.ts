@@ -6,6 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
+import type { Kafka } from 'kafkajs';
 import { Topics } from '@revstream/events';
 import { createKafka, ensureTopics, EventPublisher } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
@@ -55,10 +56,36 @@ async function main(options: Options): Promise<void> {
   await runMigrations(ds, url);
 
   try {
-    // 1. Preload.
+    const handler = meteringHandler();
+    const newRunner = (): ProjectionRunner =>
+      new ProjectionRunner({ kafka, dataSource: ds, topics, handler, publisher, logger, concurrency: options.concurrency, maxRecordsPerTransaction: options.batch });
+    const topicNames = newRunner().topicNames;
+    const checkpoints = async (): Promise<Map<string, bigint>> => {
+      const rows = (await ds.query(`SELECT topic, partition, "offset"::text AS "offset" FROM metering.checkpoints WHERE consumer = $1`, [handler.name])) as Array<{
+        topic: string;
+        partition: number;
+        offset: string;
+      }>;
+      return new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.offset)]));
+    };
+    const caughtUp = (at: Map<string, bigint>, ends: Map<string, bigint>): boolean => [...ends].every(([k, end]) => (at.get(k) ?? -1n) >= end);
+    const applied = (at: Map<string, bigint>): number => [...at.values()].reduce((sum, o) => sum + Number(o) + 1, 0);
+
+    // 1. The tenants' configuration first: products, prices, and subscriptions for a tenth of the
+    //    customers. Applied before the measurement, as in steady operation, where usage streams in
+    //    against configuration that already exists (a subscription arriving after its usage is
+    //    correct, and covered by the tests, but it is not the steady state).
     const w = workload({ events: options.events, customers: options.customers, seed: options.seed });
-    log(`preloading ${options.events.toLocaleString()} usage events (+${w.setup.length} products, prices, subscriptions) into ${topics.prefix}.* (${options.partitions} partitions)`);
+    log(`applying ${w.setup.length.toLocaleString()} configuration events (products, prices, subscriptions) into ${topics.prefix}.* (${options.partitions} partitions)`);
     await publisher.publish(w.setup);
+    const setupEnds = await endOffsets(kafka, topicNames);
+    const setupRunner = newRunner();
+    await setupRunner.start();
+    while (!caughtUp(await checkpoints(), setupEnds.ends)) await sleep(100);
+    await setupRunner.stop();
+
+    // 2. Preload the usage.
+    log(`preloading ${options.events.toLocaleString()} usage events`);
     const bar = new SingleBar({ format: '  publish [{bar}] {percentage}% {value}/{total}', hideCursor: true });
     bar.start(options.events, 0);
     // Chunks of 5,000 keep each partition's record batch under the broker's 1 MB message limit; a
@@ -75,46 +102,33 @@ async function main(options: Options): Promise<void> {
     await Promise.all(inFlight);
     bar.stop();
 
-    // 2. Aggregate through the ProjectionRunner.
-    const handler = meteringHandler();
-    const runner = new ProjectionRunner({ kafka, dataSource: ds, topics, handler, publisher, logger, concurrency: options.concurrency, maxRecordsPerTransaction: options.batch });
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = new Map<string, bigint>();
-    let records = 0;
-    for (const topic of runner.topicNames) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
-        if (BigInt(p.high) > 0n) {
-          ends.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
-          records += Number(p.high);
-        }
-      }
-    }
-    await admin.disconnect();
-    log(`aggregating ${records.toLocaleString()} records with the metering handler (batch ${options.batch}, ${options.concurrency} partitions at once)`);
+    // 3. Aggregate it through the ProjectionRunner: a new instance resumes from the checkpoints.
+    const { ends, records: total } = await endOffsets(kafka, topicNames);
+    const base = applied(await checkpoints());
+    const records = total - base;
+    log(`aggregating ${records.toLocaleString()} usage records with the metering handler (at most ${options.batch} per transaction, ${options.concurrency} partitions at once)`);
+    const runner = newRunner();
     const started = process.hrtime.bigint();
     const nodeCpuBefore = process.cpuUsage();
+    const postgresCpuBefore = await backendCpuTicks(ds, url);
     const profiler = options.profile ? await startProfiler() : undefined;
     await runner.start();
     let firstCheckpoint: bigint | undefined;
     const progress = new SingleBar({ format: '  project [{bar}] {percentage}% {value}/{total}', hideCursor: true });
     progress.start(records, 0);
     for (;;) {
-      const rows = (await ds.query(`SELECT topic, partition, "offset"::text AS "offset" FROM metering.checkpoints WHERE consumer = $1`, [handler.name])) as Array<{
-        topic: string;
-        partition: number;
-        offset: string;
-      }>;
-      if (rows.length > 0 && firstCheckpoint === undefined) firstCheckpoint = process.hrtime.bigint();
-      const at = new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.offset)]));
-      progress.update(rows.reduce((s, r) => s + Number(r.offset) + 1, 0));
-      if ([...ends].every(([k, end]) => (at.get(k) ?? -1n) >= end)) break;
+      const at = await checkpoints();
+      const done = applied(at) - base;
+      if (done > 0 && firstCheckpoint === undefined) firstCheckpoint = process.hrtime.bigint();
+      progress.update(done);
+      if (caughtUp(at, ends)) break;
       await sleep(100);
     }
     const done = process.hrtime.bigint();
     const nodeCpu = process.cpuUsage(nodeCpuBefore);
     if (profiler) log(`cpu profile of the aggregation: ${await profiler.stop()}`);
-    const postgresCpuSeconds = await backendCpuSeconds(ds, url);
+    const postgresCpuAfter = await backendCpuTicks(ds, url);
+    const postgresCpuSeconds = [...postgresCpuAfter].reduce((sum, [pid, ticks]) => sum + ticks - (postgresCpuBefore.get(pid) ?? 0), 0) / 100;
     progress.stop();
     await runner.stop();
     log(`cpu: node ${((nodeCpu.user + nodeCpu.system) / records).toFixed(1)} us/event, postgres ${((postgresCpuSeconds * 1e6) / records).toFixed(1)} us/event`);
@@ -196,20 +210,41 @@ async function startProfiler(): Promise<{ stop: () => Promise<string> }> {
   };
 }
 
-/** CPU seconds the database's backends (the runner's pool) have used, from /proc (Linux, same host). */
-async function backendCpuSeconds(ds: { query: (sql: string, params?: unknown[]) => Promise<unknown> }, url: string): Promise<number> {
+/** CPU clock ticks (1/100 s) each backend of the database has used, by pid, from /proc (Linux, same host). */
+async function backendCpuTicks(ds: { query: (sql: string, params?: unknown[]) => Promise<unknown> }, url: string): Promise<Map<number, number>> {
   const database = new URL(url).pathname.slice(1);
   const pids = (await ds.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [database])) as Array<{ pid: number }>;
-  let ticks = 0;
+  const out = new Map<number, number>();
   for (const { pid } of pids) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      out.set(pid, Number(fields[11]) + Number(fields[12]));
     } catch {
       // not on this host, or gone
     }
   }
-  return ticks / 100;
+  return out;
+}
+
+/** The last offset of every non-empty partition of the topics, and how many records they hold. */
+async function endOffsets(kafka: Kafka, topicNames: readonly string[]): Promise<{ ends: Map<string, bigint>; records: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = new Map<string, bigint>();
+    let records = 0;
+    for (const topic of topicNames) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(p.high) > 0n) {
+          ends.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
+          records += Number(p.high);
+        }
+      }
+    }
+    return { ends, records };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 function writeResults(result: Record<string, unknown> & { date: string }): void {
@@ -223,6 +258,7 @@ function writeResults(result: Record<string, unknown> & { date: string }): void 
     records: number;
     stored: Record<string, number>;
     aggregation: { seconds: number; secondsIncludingGroupJoin: number; eventsPerSecond: number; ledgerRowsPerSecond: number };
+    cpu: { nodeMicrosPerEvent: number; postgresMicrosPerEvent: number };
     rawInsert: RawInsertResult[];
     ratio: number;
     target: { met: boolean };
@@ -233,12 +269,13 @@ function writeResults(result: Record<string, unknown> & { date: string }): void 
     'Command: `npm run bench:metering` (`bench/metering/main.ts`). One run; figures below are from it.',
     '',
     `Machine: ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}, load average at start ${r.machine.loadAverageAtStart} (other work shares the machine).`,
-    `Workload: ${r.records.toLocaleString()} records (${r.options.events.toLocaleString()} usage events: 85% Revnu, 10% Revenium with 1–3 keys, 5% Revenue Linter gauges; 0.5% retries; 0.2% late), ${r.options.customers.toLocaleString()} customers over 5 tenants, ${r.options.partitions} partitions per topic, seed ${r.options.seed}.`,
+    `Workload: ${r.records.toLocaleString()} usage events (85% Revnu, 10% Revenium with 1–3 keys, 5% Revenue Linter gauges; 0.5% client retries; 0.2% arriving weeks late), ${r.options.customers.toLocaleString()} customers over 5 tenants, Zipf-like activity, 60 days of event time, ${r.options.partitions} partitions per topic, seed ${r.options.seed}. Products, prices and subscriptions (a tenth of the customers) are applied before the measurement.`,
     `Runner: one instance, ${r.options.concurrency} partitions at once, at most ${r.options.batch} records per transaction.`,
     '',
     '| measure | value |',
     '|---|---|',
     `| aggregated through the ProjectionRunner | **${r.aggregation.eventsPerSecond.toLocaleString()} events/s** (${r.aggregation.seconds} s from the first committed batch; ${r.aggregation.secondsIncludingGroupJoin} s including the consumer group join) |`,
+    `| CPU per event | Node (the runner's process) ${r.cpu.nodeMicrosPerEvent} µs, Postgres (its backends) ${r.cpu.postgresMicrosPerEvent} µs |`,
     `| ledger rows stored | ${r.stored.ledger!.toLocaleString()} (${r.aggregation.ledgerRowsPerSecond.toLocaleString()} rows/s) |`,
     ...r.rawInsert.map((x) => `| raw insert, ${x.method === 'unnest' ? '`INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING`' : '`COPY … FROM STDIN`'}, same rows, same batches | ${x.rowsPerSecond.toLocaleString()} rows/s (${x.seconds} s) |`),
     `| ratio (aggregated events/s ÷ the faster raw insert, in events/s) | **${r.ratio}** |`,
@@ -256,7 +293,7 @@ new Command('bench-metering')
   .option('--customers <n>', 'customers across the tenants', (v) => Number(v), 20_000)
   .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
   .option('--batch <n>', 'records per projection transaction at most', (v) => Number(v), 5_000)
-  .option('--concurrency <n>', 'partitions projected at once', (v) => Number(v), 3)
+  .option('--concurrency <n>', 'partitions projected at once (CONSUMER_CONCURRENCY)', (v) => Number(v), 6)
   .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
   .option('--keep', 'keep the database and topics afterwards', false)
   .option('--profile', 'write a V8 CPU profile of the aggregation to bench/results/tmp/', false)
