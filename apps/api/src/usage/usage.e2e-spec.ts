@@ -93,16 +93,36 @@ describe('GET /v1/usage (HTTP -> Kafka -> Postgres)', () => {
     expect(await get('?customerId=cus_42&meter=nothing')).toEqual({ status: 200, body: { periods: [] } });
   });
 
-  it('refuses missing or invalid parameters with a 400 that says which and why', async () => {
-    expect(await get('')).toEqual({ status: 400, body: expect.objectContaining({ statusCode: 400, message: 'customerId: is required (GET /v1/usage?customerId=cus_…)' }) });
-    expect(await get('?customerId=')).toEqual({ status: 400, body: expect.objectContaining({ message: 'customerId: is required (GET /v1/usage?customerId=cus_…)' }) });
-    expect(await get('?customerId=a&customerId=b')).toEqual({ status: 400, body: expect.objectContaining({ message: 'customerId: must be given once, as a string' }) });
-    expect(await get('?customerId=cus_42&meter=')).toEqual({ status: 400, body: expect.objectContaining({ message: 'meter: must not be empty (leave it out for every meter)' }) });
-    expect(await get('?customerId=cus_42&from=2026-01-01')).toEqual({
+  it('refuses missing or invalid parameters with a 400 problem (RFC 9457) that says which and why', async () => {
+    const problem = (path: string, message: string) => ({
       status: 400,
-      body: expect.objectContaining({ message: 'from: is not a query parameter of GET /v1/usage (customerId, meter)' }),
+      body: expect.objectContaining({ status: 400, title: 'Bad Request', detail: `${path}: ${message}`, errors: [{ path, message }] }),
     });
-    expect(await get(`?customerId=${'x'.repeat(201)}`)).toEqual({ status: 400, body: expect.objectContaining({ message: 'customerId: at most 200 characters' }) });
+    expect(await get('')).toEqual(problem('customerId', 'is required (GET /v1/usage?customerId=cus_…)'));
+    expect(await get('?customerId=')).toEqual(problem('customerId', 'is required (GET /v1/usage?customerId=cus_…)'));
+    expect(await get('?customerId=a&customerId=b')).toEqual(problem('customerId', 'must be given once, as a string'));
+    expect(await get('?customerId=cus_42&meter=')).toEqual(problem('meter', 'must not be empty (leave it out for every meter)'));
+    expect(await get('?customerId=cus_42&from=2026-01-01')).toEqual(problem('from', 'is not a query parameter of this endpoint'));
+    expect(await get(`?customerId=${'x'.repeat(201)}`)).toEqual(problem('customerId', 'at most 200 characters'));
+    const response = await fetch(`${url}/v1/usage`, { headers: { authorization: `Bearer ${tokenA}` } });
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('lists every customer\'s periods, most recent first, a page at a time', async () => {
+    const first = (await get('/periods?limit=2')) as { status: number; body: { items: Array<Record<string, unknown>>; nextCursor: string | null } };
+    expect(first.status).toBe(200);
+    expect(first.body.items).toEqual([
+      { customerId: 'cus_42', meter: 'api_calls', periodStart: '2026-06-01T00:00:00.000Z', periodEnd: '2026-07-01T00:00:00.000Z', value: 25, eventCount: 1, charge: { currency: 'USD', amount: 550 } },
+      { customerId: 'cus_42', meter: 'api_calls', periodStart: '2026-05-01T00:00:00.000Z', periodEnd: '2026-06-01T00:00:00.000Z', value: 100, eventCount: 1, charge: { currency: 'USD', amount: 700 } },
+    ]);
+    const second = (await get(`/periods?limit=2&cursor=${first.body.nextCursor}`)) as typeof first;
+    expect(second.body).toEqual({
+      items: [{ customerId: 'cus_42', meter: 'storageGB', periodStart: '2026-05-01T00:00:00.000Z', periodEnd: '2026-06-01T00:00:00.000Z', value: 15.5, eventCount: 1, charge: null }],
+      nextCursor: null,
+    });
+    expect(await get('/periods?limit=0')).toEqual({ status: 400, body: expect.objectContaining({ detail: 'limit: must be a whole number from 1 to 500' }) });
+    expect(await get('/periods?cursor=nonsense')).toEqual({ status: 400, body: expect.objectContaining({ detail: 'cursor: not a cursor this API returned' }) });
+    expect(((await get('/periods', tokenB)).body as { items: Array<{ customerId: string }> }).items.map((i) => i.customerId)).toEqual(['cus_b']);
   });
 
   it('needs a read token, and shows a tenant only its own customers: another tenant’s customer is an empty list', async () => {
