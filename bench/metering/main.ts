@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
@@ -15,6 +15,7 @@ import { ProjectionRunner } from '@revstream/projections';
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { meteringHandler } from '../../apps/metering/src/metering.projection';
 import { projectRoot } from '../../tools/shared/project-root';
+import { machineDescription, today, writeReport } from '../shared/results';
 import { rawInsertRate, type RawInsertResult } from './raw-insert';
 import { workload } from './workload';
 
@@ -148,32 +149,46 @@ async function main(options: Options): Promise<void> {
 
     const eventsPerSecond = records / steadySeconds;
     const rowsPerEvent = counts!.ledger / records;
-    const best = raw.reduce((a, b) => (b.rowsPerSecond > a.rowsPerSecond ? b : a));
+    const best = raw.reduce((x, y) => (y.rowsPerSecond > x.rowsPerSecond ? y : x));
     const rawEventsPerSecond = best.rowsPerSecond / rowsPerEvent;
-    const result = {
+    const ratio = eventsPerSecond / rawEventsPerSecond;
+    const nodeMicros = (nodeCpu.user + nodeCpu.system) / records;
+    const postgresMicros = (postgresCpuSeconds * 1e6) / records;
+    const method = (m: string): string => (m === 'unnest' ? 'INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING' : 'COPY … FROM STDIN');
+    const path = writeReport(`metering-${today()}`, {
+      title: 'Metering: usage events aggregated through the ProjectionRunner',
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart: load },
-      options,
-      records,
-      stored: counts,
-      cpu: {
-        nodeMicrosPerEvent: Math.round((nodeCpu.user + nodeCpu.system) / records),
-        postgresMicrosPerEvent: Math.round((postgresCpuSeconds * 1e6) / records),
+      machine: `${machineDescription()}; load average at start ${load} (other work shares the machine)`,
+      command: `npm run bench:metering${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      figures: [
+        {
+          stage: 'metering',
+          metric: 'usage events aggregated (Kafka → fold → Postgres, checkpoint in the same transaction)',
+          value: Math.round(eventsPerSecond),
+          unit: 'events/s',
+          target: '≥ 50,000 events/s',
+          limit: { name: `Postgres raw ${best.method} of the same ledger rows, in events/s`, value: Math.round(rawEventsPerSecond), unit: 'events/s' },
+          ratio,
+          notes: `${steadySeconds.toFixed(1)} s from the first committed batch (${totalSeconds.toFixed(1)} s with the group join); target ${eventsPerSecond >= 50_000 ? 'met' : 'NOT met'}`,
+        },
+        { stage: 'metering', metric: 'CPU per usage event, the runner (Node)', value: Number(nodeMicros.toFixed(1)), unit: 'µs' },
+        { stage: 'metering', metric: 'CPU per usage event, its Postgres backends', value: Number(postgresMicros.toFixed(1)), unit: 'µs' },
+        ...raw.map((r) => ({ stage: 'postgres', metric: `raw ${method(r.method)}, same ${r.rows.toLocaleString('en-US')} rows, batches of ${options.batch}`, value: Math.round(r.rowsPerSecond), unit: 'rows/s' })),
+      ],
+      details: {
+        workload:
+          '85% Revnu usage (3 meters), 10% Revenium (1–3 payload keys), 5% Revenue Linter usage/limit gauges; 0.5% client retries; 0.2% arriving 40 days late; ' +
+          'Zipf-like customers over 5 tenants; 60 days of event time; products, Valued prices and subscriptions for a tenth of the customers applied before the measurement',
+        options,
+        usageRecords: records,
+        stored: counts,
+        ledgerRowsPerEvent: Number(rowsPerEvent.toFixed(3)),
+        rawInsert: raw.map((r) => ({ ...r, seconds: Number(r.seconds.toFixed(2)), rowsPerSecond: Math.round(r.rowsPerSecond) })),
       },
-      aggregation: {
-        seconds: Number(steadySeconds.toFixed(2)),
-        secondsIncludingGroupJoin: Number(totalSeconds.toFixed(2)),
-        eventsPerSecond: Math.round(eventsPerSecond),
-        ledgerRowsPerSecond: Math.round(counts!.ledger / steadySeconds),
-      },
-      rawInsert: raw.map((r) => ({ ...r, seconds: Number(r.seconds.toFixed(2)), rowsPerSecond: Math.round(r.rowsPerSecond) })),
-      ratio: Number((eventsPerSecond / rawEventsPerSecond).toFixed(3)),
-      target: { eventsPerSecond: 50_000, met: eventsPerSecond >= 50_000 },
-    };
-    writeResults(result);
+    });
     log(
       `aggregated ${Math.round(eventsPerSecond).toLocaleString()} events/s; raw ${best.method} insert ${Math.round(best.rowsPerSecond).toLocaleString()} rows/s ` +
-        `(${Math.round(rawEventsPerSecond).toLocaleString()} events/s); ratio ${result.ratio}; target 50,000 events/s ${result.target.met ? 'met' : 'NOT met'}`,
+        `(${Math.round(rawEventsPerSecond).toLocaleString()} events/s); ratio ${ratio.toFixed(3)}; target 50,000 events/s ${eventsPerSecond >= 50_000 ? 'met' : 'NOT met'}; written to ${path}`,
     );
   } finally {
     await publisher.disconnect().catch(() => undefined);
@@ -245,46 +260,6 @@ async function endOffsets(kafka: Kafka, topicNames: readonly string[]): Promise<
   } finally {
     await admin.disconnect();
   }
-}
-
-function writeResults(result: Record<string, unknown> & { date: string }): void {
-  const dir = join(projectRoot(), 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const day = result.date.slice(0, 10);
-  writeFileSync(join(dir, `metering-${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  const r = result as unknown as {
-    machine: { cpus: number; cpu: string; node: string; loadAverageAtStart: string };
-    options: Options;
-    records: number;
-    stored: Record<string, number>;
-    aggregation: { seconds: number; secondsIncludingGroupJoin: number; eventsPerSecond: number; ledgerRowsPerSecond: number };
-    cpu: { nodeMicrosPerEvent: number; postgresMicrosPerEvent: number };
-    rawInsert: RawInsertResult[];
-    ratio: number;
-    target: { met: boolean };
-  };
-  const md = [
-    `# Metering benchmark, ${day}`,
-    '',
-    'Command: `npm run bench:metering` (`bench/metering/main.ts`). One run; figures below are from it.',
-    '',
-    `Machine: ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}, load average at start ${r.machine.loadAverageAtStart} (other work shares the machine).`,
-    `Workload: ${r.records.toLocaleString()} usage events (85% Revnu, 10% Revenium with 1–3 keys, 5% Revenue Linter gauges; 0.5% client retries; 0.2% arriving weeks late), ${r.options.customers.toLocaleString()} customers over 5 tenants, Zipf-like activity, 60 days of event time, ${r.options.partitions} partitions per topic, seed ${r.options.seed}. Products, prices and subscriptions (a tenth of the customers) are applied before the measurement.`,
-    `Runner: one instance, ${r.options.concurrency} partitions at once, at most ${r.options.batch} records per transaction.`,
-    '',
-    '| measure | value |',
-    '|---|---|',
-    `| aggregated through the ProjectionRunner | **${r.aggregation.eventsPerSecond.toLocaleString()} events/s** (${r.aggregation.seconds} s from the first committed batch; ${r.aggregation.secondsIncludingGroupJoin} s including the consumer group join) |`,
-    `| CPU per event | Node (the runner's process) ${r.cpu.nodeMicrosPerEvent} µs, Postgres (its backends) ${r.cpu.postgresMicrosPerEvent} µs |`,
-    `| ledger rows stored | ${r.stored.ledger!.toLocaleString()} (${r.aggregation.ledgerRowsPerSecond.toLocaleString()} rows/s) |`,
-    ...r.rawInsert.map((x) => `| raw insert, ${x.method === 'unnest' ? '`INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING`' : '`COPY … FROM STDIN`'}, same rows, same batches | ${x.rowsPerSecond.toLocaleString()} rows/s (${x.seconds} s) |`),
-    `| ratio (aggregated events/s ÷ the faster raw insert, in events/s) | **${r.ratio}** |`,
-    `| target 50,000 events/s | ${r.target.met ? 'met' : '**not met**'} |`,
-    `| read models | ${r.stored.periods!.toLocaleString()} usage periods, ${r.stored.charged!.toLocaleString()} priced, ${r.stored.adjustments!.toLocaleString()} adjustments, ${r.stored.dead_letters} dead letters |`,
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, `metering-${day}.md`), md);
-  log(`wrote bench/results/metering-${day}.md and .json`);
 }
 
 new Command('bench-metering')
