@@ -4,8 +4,7 @@ import { dropDatabase, ensureDatabase, schemaChecksums } from '@revstream/persis
 import { isolatedStack, type IsolatedStack } from '@revstream/testing';
 import {
   asRecords,
-  caughtUp,
-  endOffsets,
+  consumeToEnd,
   METERING_TABLES,
   meteringRunner,
   openMeteringSchema,
@@ -37,14 +36,7 @@ describe('metering: deduplication by the source idempotency key (real Kafka + Po
   const totals = async (ds: DataSource): Promise<unknown[]> =>
     ds.query(`SELECT customer_id, meter, sum::text, event_count::int FROM metering.usage WHERE tenant_id = $1 ORDER BY customer_id, meter`, [TENANT]);
   const consume = async (ds: DataSource, maxRecords: number): Promise<void> => {
-    const runner = meteringRunner(stack, ds, publisher, maxRecords);
-    const ends = await endOffsets(stack.kafka, runner.topicNames);
-    await runner.start();
-    try {
-      expect(await caughtUp(ds, ends)).toBe(true);
-    } finally {
-      await runner.stop();
-    }
+    expect(await consumeToEnd(stack, ds, publisher, maxRecords)).toBe(true);
   };
 
   beforeAll(async () => {

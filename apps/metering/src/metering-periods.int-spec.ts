@@ -5,8 +5,7 @@ import { dropDatabase, ensureDatabase, schemaChecksums } from '@revstream/persis
 import { isolatedStack, type IsolatedStack } from '@revstream/testing';
 import {
   asRecords,
-  caughtUp,
-  endOffsets,
+  consumeToEnd,
   METERING_TABLES,
   meteringRunner,
   openMeteringSchema,
@@ -25,14 +24,7 @@ describe('metering: billing periods, late events and adjustments (real Kafka + P
   const extra: Array<{ ds: DataSource; url: string }> = [];
 
   const consume = async (): Promise<void> => {
-    const runner = meteringRunner(stack, ds, publisher, 5);
-    const ends = await endOffsets(stack.kafka, runner.topicNames);
-    await runner.start();
-    try {
-      expect(await caughtUp(ds, ends)).toBe(true);
-    } finally {
-      await runner.stop();
-    }
+    expect(await consumeToEnd(stack, ds, publisher, 5)).toBe(true);
   };
   const periods = (db: DataSource, customer: string): Promise<unknown[]> =>
     db.query(

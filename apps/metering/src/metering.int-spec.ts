@@ -2,10 +2,8 @@ import type { DataSource } from 'typeorm';
 import { EventPublisher } from '@revstream/kafka';
 import { isolatedStack, type IsolatedStack, readTopic } from '@revstream/testing';
 import {
-  caughtUp,
-  endOffsets,
+  consumeToEnd,
   envelope,
-  meteringRunner,
   openMeteringSchema,
   product,
   reveniumMeter,
@@ -70,14 +68,7 @@ describe('metering: usage rated per billing period (real Kafka + Postgres)', () 
     await publisher.publishRecords([{ topic: stack.topics.raw('revnu'), message: { key: `${TENANT}:cus_a`, value: 'this is not json' } }]);
     await publisher.publish([revnuUsage('cus_a', 3, 'api_calls', { occurredAt: '2026-05-22T10:00:00.000Z' })]);
 
-    const runner = meteringRunner(stack, ds, publisher);
-    const ends = await endOffsets(stack.kafka, runner.topicNames);
-    await runner.start();
-    try {
-      expect(await caughtUp(ds, ends)).toBe(true);
-    } finally {
-      await runner.stop();
-    }
+    expect(await consumeToEnd(stack, ds, publisher)).toBe(true);
   });
 
   afterAll(async () => {

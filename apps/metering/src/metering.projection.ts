@@ -1,4 +1,4 @@
-import type { DomainEvent, EventType } from '@revstream/events';
+import { assertNever, type DomainEvent, type EventType } from '@revstream/events';
 import type { ProjectionHandler, ProjectionTx, RejectedEvent } from '@revstream/projections';
 import {
   type BillingSchedule,
@@ -30,7 +30,10 @@ import { customerKey, SubscriptionsRepository } from './subscriptions.repository
 import { UsageLedgerRepository } from './usage-ledger.repository';
 import { UsageRepository } from './usage.repository';
 
-export const METERING_EVENT_TYPES: readonly EventType[] = [...USAGE_EVENT_TYPES, 'valued.revenue', 'catalog.product_registered'];
+export const METERING_EVENT_TYPES = [...USAGE_EVENT_TYPES, 'valued.revenue', 'catalog.product_registered'] as const satisfies readonly EventType[];
+type MeteringEvent = DomainEvent<(typeof METERING_EVENT_TYPES)[number]>;
+const HANDLED = new Set<string>(METERING_EVENT_TYPES);
+const isMeteringEvent = (event: DomainEvent): event is MeteringEvent => HANDLED.has(event.type);
 
 interface SubscriptionChange {
   readonly tenantId: string;
@@ -60,6 +63,7 @@ function planBatch(events: readonly DomainEvent[]): BatchWork {
   const work: BatchWork = { facts: [], policies: [], subscriptions: [], rejected: [] };
   const keys = new Set<string>();
   for (const event of events) {
+    if (!isMeteringEvent(event)) continue; // the runner only hands over the declared types
     try {
       switch (event.type) {
         case 'revnu.usage':
@@ -87,7 +91,7 @@ function planBatch(events: readonly DomainEvent[]): BatchWork {
           break;
         }
         default:
-          break; // the runner only hands over the types the handler declares
+          assertNever(event, 'event type');
       }
     } catch (error) {
       work.rejected.push(invalid(event, error));

@@ -11,6 +11,7 @@ import {
   ratePeriod,
   type UsageAggregate,
 } from '@revstream/rating';
+import { policyKey } from './meter-prices.repository';
 import { fromMs, toMs } from './sql-time';
 
 const dec = (d: Decimal | null): string | null => (d === null ? null : formatDecimal(d));
@@ -184,8 +185,8 @@ export class UsageRepository {
   async writeRatings(periods: readonly PeriodUsage[], policies: ReadonlyMap<string, MeterPolicy>): Promise<void> {
     if (periods.length === 0) return;
     const sorted = sortedByKey(periods);
-    const rated = sorted.map((p) => ({ p, r: ratePeriod(p.kind, p.total, p.onTime, policies.get(`${p.tenantId}\u0000${p.meter}`)) }));
-    const policyOf = (p: PeriodUsage): MeterPolicy | undefined => policies.get(`${p.tenantId}\u0000${p.meter}`);
+    const policyOf = (p: PeriodUsage): MeterPolicy | undefined => policies.get(policyKey(p.tenantId, p.meter));
+    const rated = sorted.map((p) => ({ p, r: ratePeriod(p.kind, p.total, p.onTime, policyOf(p)) }));
     await this.tx.query(
       `INSERT INTO ${this.tx.schema}.charges (tenant_id, customer_id, meter, period_start, period_end, aggregation, value, currency, amount, price_source, price_ref)
        SELECT t, c, m, ${fromMs('ps')}, ${fromMs('pe')}, a, v, cur, amt, src, ref

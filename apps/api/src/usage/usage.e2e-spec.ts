@@ -6,9 +6,7 @@ import { runMigrations, sqlClient } from '@revstream/persistence';
 import { createTenancyDataSource, TenancyRepository } from '@revstream/tenancy';
 import { isolatedStack, type IsolatedStack } from '@revstream/testing';
 import {
-  caughtUp,
-  endOffsets,
-  meteringRunner,
+  consumeToEnd,
   openMeteringSchema,
   product,
   reveniumMeter,
@@ -52,14 +50,7 @@ describe('GET /v1/usage (HTTP -> Kafka -> Postgres)', () => {
       revnuUsage('cus_b', 9, 'api_calls', { tenantId: b.tenantId, occurredAt: '2026-05-03T10:00:00.000Z' }),
     ]);
     metering = await openMeteringSchema(stack.databaseUrl);
-    const runner = meteringRunner(stack, metering, publisher);
-    const ends = await endOffsets(stack.kafka, runner.topicNames);
-    await runner.start();
-    try {
-      expect(await caughtUp(metering, ends)).toBe(true);
-    } finally {
-      await runner.stop();
-    }
+    expect(await consumeToEnd(stack, metering, publisher)).toBe(true);
 
     api = await createApiApp(loadConfig(ApiConfig, stack.env));
     await api.listen(0, '127.0.0.1');

@@ -146,3 +146,15 @@ export async function caughtUp(ds: DataSource, ends: ReadonlyMap<string, string>
   );
   return reached;
 }
+
+/** Starts a runner on `ds`, waits until it has applied everything the topics hold now, stops it. Returns whether it got there. */
+export async function consumeToEnd(stack: IsolatedStack, ds: DataSource, publisher: EventPublisher, maxRecordsPerTransaction = 500): Promise<boolean> {
+  const runner = meteringRunner(stack, ds, publisher, maxRecordsPerTransaction);
+  const ends = await endOffsets(stack.kafka, runner.topicNames);
+  await runner.start();
+  try {
+    return await caughtUp(ds, ends);
+  } finally {
+    await runner.stop();
+  }
+}
