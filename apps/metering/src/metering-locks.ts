@@ -9,28 +9,37 @@ import type { ProjectionTx } from '@revstream/projections';
  *    a re-rating of a meter (its price changed) takes the meter EXCLUSIVE, so they see and replace a
  *    settled state.
  * Keys are hashed into 64 buckets per space, which bounds the locks a transaction holds (Postgres's
- * lock table is small). All locks of a call are taken in one statement, in (space, bucket) order.
+ * lock table is small). All locks of a call are taken in one statement: customers first, then meters,
+ * each by bucket.
+ * Spaces are per schema, so a rebuild into a shadow schema (a replay) never waits for the live one.
  */
 export type LockSpace = 'customer' | 'meter';
 
-const SPACE_ID: Readonly<Record<LockSpace, number>> = { customer: 5_003_001, meter: 5_003_002 };
 const BUCKETS = 64;
+const SPACE_ORDER: Readonly<Record<LockSpace, number>> = { customer: 0, meter: 1 };
 
-function bucketOf(text: string): number {
+function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % BUCKETS;
+  return h >>> 0;
 }
 
+/** The first key of the two-key advisory locks: the schema and the space, as a 31-bit number. */
+const spaceId = (schema: string, space: LockSpace): number => fnv1a(`revstream-metering:${schema}:${space}`) & 0x7fffffff;
+
 export class LockSet {
-  private readonly wanted = new Map<number, boolean>();
+  private readonly wanted = new Map<string, { order: number; space: number; bucket: number; exclusive: boolean }>();
+
+  constructor(private readonly schema: string) {}
 
   add(space: LockSpace, tenantId: string, key: string, exclusive: boolean): this {
-    const id = SPACE_ID[space] * BUCKETS + bucketOf(`${tenantId}\u0000${key}`);
-    this.wanted.set(id, exclusive || (this.wanted.get(id) ?? false));
+    const lock = { order: SPACE_ORDER[space], space: spaceId(this.schema, space), bucket: fnv1a(`${tenantId}\u0000${key}`) % BUCKETS, exclusive };
+    const id = `${lock.space}:${lock.bucket}`;
+    const held = this.wanted.get(id);
+    this.wanted.set(id, held ? { ...held, exclusive: held.exclusive || exclusive } : lock);
     return this;
   }
 
@@ -40,13 +49,14 @@ export class LockSet {
 
   async acquire(tx: ProjectionTx): Promise<void> {
     if (this.wanted.size === 0) return;
-    const ids = [...this.wanted.keys()].sort((a, b) => a - b);
+    // Customers before meters, then by bucket: the one order every transaction follows.
+    const locks = [...this.wanted.values()].sort((a, b) => a.order - b.order || a.bucket - b.bucket);
     await tx.query(
       `SELECT count(*) FROM (
          SELECT CASE WHEN x THEN pg_advisory_xact_lock(s, b) ELSE pg_advisory_xact_lock_shared(s, b) END
-           FROM (SELECT * FROM unnest($1::int[], $2::int[], $3::bool[]) AS l(s, b, x) ORDER BY s, b) ordered
+           FROM (SELECT * FROM unnest($1::int[], $2::int[], $3::bool[]) WITH ORDINALITY AS l(s, b, x, n) ORDER BY n) ordered
        ) taken`,
-      [ids.map((id) => Math.floor(id / BUCKETS)), ids.map((id) => id % BUCKETS), ids.map((id) => this.wanted.get(id)!)],
+      [locks.map((l) => l.space), locks.map((l) => l.bucket), locks.map((l) => l.exclusive)],
     );
   }
 }

@@ -133,7 +133,7 @@ class MeteringBatch {
 
     // Locks go customers first, then meters, each set in one statement, before any row is written:
     // every transaction takes them in that order, so none waits for another in a cycle.
-    const customerLocks = new LockSet();
+    const customerLocks = new LockSet(this.tx.schema);
     for (const [first] of byCustomer.values()) customerLocks.add('customer', first!.tenantId, first!.customerId, true);
     await customerLocks.acquire(this.tx);
 
@@ -152,7 +152,7 @@ class MeteringBatch {
       if (scheduleFingerprint(schedule) !== scheduleFingerprint(scheduleOf(before))) rescheduled.push({ tenantId, customerId, schedule });
     }
 
-    const meterLocks = new LockSet();
+    const meterLocks = new LockSet(this.tx.schema);
     for (const p of candidates.values()) meterLocks.add('meter', p.tenantId, p.meter, true);
     for (const m of await this.usage.metersOf(rescheduled)) meterLocks.add('meter', m.tenantId, m.meter, false);
     await meterLocks.acquire(this.tx);
@@ -208,7 +208,7 @@ class MeteringBatch {
    * period in memory, merge each period into its row with one statement, and rate the merged rows.
    */
   async record(facts: readonly UsageFact[]): Promise<void> {
-    const locks = new LockSet();
+    const locks = new LockSet(this.tx.schema);
     const customers = new Map<string, { tenantId: string; customerId: string }>();
     const meters = new Map<string, { tenantId: string; meter: string }>();
     for (const f of facts) {
