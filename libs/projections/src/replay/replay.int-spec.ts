@@ -175,6 +175,13 @@ describe('replay: rebuild a projection from the topics with no downtime', () => 
       resources: [{ type: 2, name: stack.topics.raw('revnu'), configEntries: [{ name: 'retention.ms', value: '604800000' }] }],
     });
     await admin.disconnect();
+    // The broker applies a config change asynchronously: wait until it reports it.
+    const { describeRetention } = await import('@revstream/kafka');
+    const retention = await eventually(
+      () => describeRetention(stack.kafka, [stack.topics.raw('revnu')]),
+      ([r]) => r!.retentionMs === '604800000',
+    );
+    expect(retention[0]!.retentionMs).toBe('604800000');
     await expect(replayProjectionApp({ app: tallyApp(2), databaseUrl: stack.databaseUrl, kafka: stack.kafka, topics: stack.topics, publisher, logger })).rejects.toThrow(
       new ReplayRefusedError(`refusing to rebuild tally: ${stack.topics.raw('revnu')} has retention.ms=604800000: records older than that are deleted, so a rebuild would be incomplete`),
     );
