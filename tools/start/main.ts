@@ -23,6 +23,7 @@ class StartConfig extends CommonConfig {
   @IsInt() @Min(1) @Max(65535) BILLING_PORT: number = 3010;
   @IsInt() @Min(1) @Max(65535) METERING_PORT: number = 3011;
   @IsInt() @Min(1) @Max(65535) COHORTS_PORT: number = 3012;
+  @IsInt() @Min(1) @Max(65535) IDENTITY_PORT: number = 3013;
   @IsString() HOST: string = '127.0.0.1';
 }
 
@@ -31,6 +32,9 @@ interface AppSpec {
   label: string;
   port: number;
   paths: string;
+  /** Entry point under dist/apps/. */
+  entry: string;
+  env?: Record<string, string>;
 }
 
 const say = (line: string): void => void process.stdout.write(`[revstream] ${line}\n`);
@@ -72,11 +76,13 @@ async function main(): Promise<void> {
 
   // Apps
   const apps: AppSpec[] = [
-    { name: 'gateway', label: 'gateway (ingest)', port: config.PORT, paths: 'POST the five ingest APIs; GET /health, /metrics' },
-    { name: 'api', label: 'query API', port: config.API_PORT, paths: 'GET /health, /v1/..., /docs, /dashboard' },
-    { name: 'billing', label: 'billing consumer', port: config.BILLING_PORT, paths: 'GET /health, /metrics' },
-    { name: 'metering', label: 'metering consumer', port: config.METERING_PORT, paths: 'GET /health, /metrics' },
-    { name: 'cohorts', label: 'cohorts consumer', port: config.COHORTS_PORT, paths: 'GET /health, /metrics' },
+    // The gateway stays a thin HTTP edge; its identity projection runs in its own worker.
+    { name: 'gateway', label: 'gateway (ingest)', port: config.PORT, paths: 'POST the five ingest APIs; GET /health, /metrics', entry: 'gateway/src/main.js', env: { IDENTITY_PROJECTION: 'off' } },
+    { name: 'api', label: 'query API', port: config.API_PORT, paths: 'GET /health, /v1/..., /docs, /dashboard', entry: 'api/src/main.js' },
+    { name: 'billing', label: 'billing consumer', port: config.BILLING_PORT, paths: 'GET /health, /metrics', entry: 'billing/src/main.js' },
+    { name: 'metering', label: 'metering consumer', port: config.METERING_PORT, paths: 'GET /health, /metrics', entry: 'metering/src/main.js' },
+    { name: 'cohorts', label: 'cohorts consumer', port: config.COHORTS_PORT, paths: 'GET /health, /metrics', entry: 'cohorts/src/main.js' },
+    { name: 'identity', label: 'identity worker', port: config.IDENTITY_PORT, paths: 'GET /health, /metrics', entry: 'gateway/src/identity/main.js' },
   ];
   const children = new Map<string, ChildProcess>();
   let shuttingDown = false;
@@ -113,8 +119,8 @@ async function main(): Promise<void> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
   for (const app of apps) {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(projectRoot(), 'dist', 'apps', app.name, 'src', 'main.js')], {
-      env: childEnv,
+    const child = spawn(process.execPath, ['--enable-source-maps', join(projectRoot(), 'dist', 'apps', app.entry)], {
+      env: { ...childEnv, ...app.env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.set(app.name, child);
