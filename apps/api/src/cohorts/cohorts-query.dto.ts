@@ -1,4 +1,4 @@
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 
 export type CohortFormat = 'json' | 'csv';
 export const COHORT_FORMATS: readonly CohortFormat[] = ['json', 'csv'];
@@ -8,4 +8,19 @@ export class CohortQueryDto {
   @IsOptional()
   @IsIn(COHORT_FORMATS as CohortFormat[], { message: 'format: must be json or csv, got $value' })
   format?: CohortFormat;
+}
+
+/** `…/history?customerId=…&cursor=…&limit=…&format=csv`: every membership, current and past. */
+export class CohortHistoryQueryDto extends CohortQueryDto {
+  @IsOptional()
+  @IsString()
+  customerId?: string;
+
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+
+  @IsOptional()
+  @IsString()
+  limit?: string;
 }

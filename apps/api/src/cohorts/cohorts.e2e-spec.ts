@@ -126,6 +126,39 @@ describe('GET /v1/cohorts/expansion-ready and /v1/cohorts/silent-churn (Kafka ->
     expect(await (await get('/v1/cohorts/expansion-ready', other.tokens.read)).json()).toEqual({ members: [] });
   });
 
+  it('keeps history: an account that comes back leaves silent churn, and the history shows when it entered and left', async () => {
+    const t = { tenantId: tenant.tenantId };
+    await publisher.publish([productEvent('cus_quiet', may(21), 'LOGIN', {}, t), tick(may(22), t)].map((e) => toEnvelope(e)));
+    await eventually(
+      async () => (await cohorts!.query(`SELECT count(*)::int AS n FROM cohorts.memberships WHERE customer_id = 'cus_quiet' AND exited_at IS NOT NULL`))[0].n as number,
+      (n) => n === 1,
+    );
+    expect(await (await get('/v1/cohorts/silent-churn', tenant.tokens.read)).json()).toEqual({ members: [] });
+
+    const history = await get('/v1/cohorts/silent-churn/history', tenant.tokens.read);
+    expect(history.status).toBe(200);
+    const page = (await history.json()) as { items: Array<Record<string, unknown>>; nextCursor: string | null };
+    // Newest entry first. The two lower-tier accounts were silent too, until their first product event.
+    expect(page.items.map(({ customerId, enteredAt, exitedAt }) => ({ customerId, enteredAt, exitedAt }))).toEqual([
+      { customerId: 'cus_quiet', enteredAt: may(16), exitedAt: may(21) },
+      { customerId: 'cus_premium', enteredAt: may(15), exitedAt: may(19) },
+      { customerId: 'cus_limit', enteredAt: may(15), exitedAt: may(18) },
+    ]);
+    expect(page.nextCursor).toBeNull();
+
+    const expansion = (await (await get('/v1/cohorts/expansion-ready/history?limit=1', tenant.tokens.read)).json()) as typeof page;
+    expect(expansion.items).toHaveLength(1);
+    const next = (await (await get(`/v1/cohorts/expansion-ready/history?limit=1&cursor=${expansion.nextCursor}`, tenant.tokens.read)).json()) as typeof page;
+    expect([...expansion.items, ...next.items].map((m) => m.customerId).sort()).toEqual(['cus_limit', 'cus_premium']);
+    const one = (await (await get('/v1/cohorts/expansion-ready/history?customerId=cus_limit', tenant.tokens.read)).json()) as typeof page;
+    expect(one.items.map((m) => m.customerId)).toEqual(['cus_limit']);
+
+    const csv = await get('/v1/cohorts/silent-churn/history?format=csv', tenant.tokens.read);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect((await csv.text()).split('\n')[0]).toBe('customerId,enteredAt,exitedAt,score,reasons');
+    expect(await (await get('/v1/cohorts/silent-churn/history', other.tokens.read)).json()).toEqual({ items: [expect.objectContaining({ customerId: 'cus_elsewhere', exitedAt: null })], nextCursor: null });
+  });
+
   it('refuses requests without a read token (401), and a format it does not know (400, saying which)', async () => {
     expect((await get('/v1/cohorts/expansion-ready')).status).toBe(401);
     expect((await get('/v1/cohorts/expansion-ready', tenant.tokens.ingest)).status).toBe(401);
