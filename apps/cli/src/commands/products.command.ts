@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CommonConfig, loadConfig } from '@revstream/config';
-import { createEnvelope, REVNU_BILLING_MODELS, type ProductRegisteredData, type RevnuBillingModel, Topics } from '@revstream/events';
+import { REVNU_BILLING_MODELS, type ProductRegisteredData, type RevnuBillingModel, Topics } from '@revstream/events';
 import { createKafka, ensureTopics, EventPublisher } from '@revstream/kafka';
 import { normalizeCurrency } from '@revstream/money';
+import { registerProduct } from './register-product.use-case';
 import { withTenancy } from './tenants.command';
 
 const minorUnits = (value: string): number => {
@@ -60,27 +60,12 @@ export function registerProducts(program: Command): void {
         unitAmount: options.unitAmount ?? null,
         flatAmount: options.flatAmount ?? null,
       };
-      await withTenancy(config.DATABASE_URL, (repo) => repo.upsertProduct({ tenantId: options.tenant, ...product }));
-
       const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'revstream-cli' });
       const topics = new Topics(config.KAFKA_TOPIC_PREFIX);
       await ensureTopics(kafka, topics, { partitions: config.KAFKA_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
       const publisher = new EventPublisher(kafka, topics, { publishTimeoutMs: 15_000, maxRecordsPerRequest: 10, compression: 'none' });
       try {
-        await publisher.publish([
-          createEnvelope({
-            eventId: randomUUID(),
-            tenantId: options.tenant,
-            type: 'catalog.product_registered',
-            receivedAt: new Date().toISOString(),
-            customerId: null,
-            idempotencyKey: null,
-            producer: 'cli',
-            body: product,
-          }),
-        ]);
-      } catch (error) {
-        throw new Error(`the product is saved, but the catalog topic did not take it (${error instanceof Error ? error.message : String(error)}); run the command again`);
+        await withTenancy(config.DATABASE_URL, (repo) => registerProduct(repo, publisher, options.tenant, product));
       } finally {
         await publisher.disconnect().catch(() => undefined);
       }
