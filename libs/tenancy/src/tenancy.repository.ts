@@ -1,4 +1,4 @@
-import type { RevnuBillingModel } from '@revstream/events';
+import type { ProductRegisteredData } from '@revstream/events';
 import type { SqlClient } from '@revstream/persistence';
 import { generateToken, hashToken, newEmailSalt, newTenantId, type TokenKind } from './tokens';
 
@@ -8,15 +8,8 @@ export interface CreatedTenant {
   tokens: { ingest: string; public: string; secret: string; read: string };
 }
 
-export interface ProductRecord {
-  tenantId: string;
-  productId: string;
-  model: RevnuBillingModel;
-  eventName: string;
-  currency: string;
-  unitAmount: number | null;
-  flatAmount: number | null;
-}
+/** A tenant's Revnu product, as tenancy.products stores it: the catalog event's data, minus how its meter aggregates (metering's concern). */
+export type ProductRecord = Omit<ProductRegisteredData, 'aggregation'> & { tenantId: string };
 
 export class TenantNotFoundError extends Error {
   override readonly name = 'TenantNotFoundError';

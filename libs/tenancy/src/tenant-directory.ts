@@ -1,6 +1,7 @@
 import type { RevnuBillingModel } from '@revstream/events';
 import type { Logger } from '@revstream/observability';
 import type { SqlClient } from '@revstream/persistence';
+import type { ProductRecord } from './tenancy.repository';
 import { hashToken, type TokenKind } from './tokens';
 
 export interface TokenGrant {
@@ -15,15 +16,7 @@ export interface TenantInfo {
   emailSalt: string;
 }
 
-export interface ProductInfo {
-  tenantId: string;
-  productId: string;
-  model: RevnuBillingModel;
-  eventName: string;
-  currency: string;
-  unitAmount: number | null;
-  flatAmount: number | null;
-}
+export type ProductInfo = ProductRecord;
 
 export interface TenantDirectoryOptions {
   /** How often the cache polls for changes (revocations take effect within this). */
