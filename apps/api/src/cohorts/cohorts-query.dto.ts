@@ -10,12 +10,8 @@ export class CohortQueryDto {
   format?: CohortFormat;
 }
 
-/** `…/history?customerId=…&cursor=…&limit=…&format=csv`: every membership, current and past. */
-export class CohortHistoryQueryDto extends CohortQueryDto {
-  @IsOptional()
-  @IsString()
-  customerId?: string;
-
+/** `?cursor=…&limit=…&format=csv`: the current members, a page at a time (CSV: all of them). */
+export class CohortMembersQueryDto extends CohortQueryDto {
   @IsOptional()
   @IsString()
   cursor?: string;
@@ -23,4 +19,11 @@ export class CohortHistoryQueryDto extends CohortQueryDto {
   @IsOptional()
   @IsString()
   limit?: string;
+}
+
+/** `…/history?customerId=…&cursor=…&limit=…&format=csv`: every membership, current and past. */
+export class CohortHistoryQueryDto extends CohortMembersQueryDto {
+  @IsOptional()
+  @IsString()
+  customerId?: string;
 }

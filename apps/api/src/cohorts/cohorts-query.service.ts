@@ -64,16 +64,24 @@ export class CohortsQueryService {
     );
   }
 
-  /** The tenant's current members of a cohort: strongest score first, then by customer id. */
-  async currentMembers(tenantId: string, cohort: CohortName): Promise<CohortMember[]> {
+  /**
+   * The tenant's current members of a cohort: strongest score first, then by customer id. Pages of
+   * `limit` (cursor-paginated) when a limit is given; every member otherwise (CSV exports).
+   */
+  async currentMembers(tenantId: string, cohort: CohortName, page?: { cursor: string | undefined; limit: number }): Promise<Page<CohortMember>> {
     await this.requireTable();
+    const after = decodeCursor(page?.cursor, 2) as [number, string] | null;
     const rows: Array<{ customer_id: string; entered_at: Date; score: number; reasons: CohortReason[] }> = await this.dataSource.query(
       `SELECT customer_id, entered_at, score, reasons
          FROM cohorts.memberships
         WHERE tenant_id = $1 AND cohort = $2 AND exited_at IS NULL
-        ORDER BY score DESC, customer_id`,
-      [tenantId, cohort],
+          AND ($3::int IS NULL OR score < $3::int OR (score = $3::int AND customer_id > $4::text))
+        ORDER BY score DESC, customer_id
+        LIMIT $5`,
+      [tenantId, cohort, after?.[0] ?? null, after?.[1] ?? null, page ? page.limit + 1 : null],
     );
-    return rows.map((r) => ({ customerId: r.customer_id, since: r.entered_at.toISOString(), score: r.score, reasons: r.reasons }));
+    const map = (r: (typeof rows)[number]): CohortMember => ({ customerId: r.customer_id, since: r.entered_at.toISOString(), score: r.score, reasons: r.reasons });
+    if (!page) return { items: rows.map(map), nextCursor: null };
+    return toPage(rows, page.limit, map, (r) => [r.score, r.customer_id]);
   }
 }

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { stringify } from 'csv-stringify/sync';
 import { ReadTokenGuard, TenantId } from '@revstream/tenancy';
 import { parseLimit } from '../shared/pagination';
-import { CohortHistoryQueryDto, CohortQueryDto } from './cohorts-query.dto';
+import { CohortHistoryQueryDto, CohortMembersQueryDto } from './cohorts-query.dto';
 import { type CohortMember, type CohortMembership, type CohortName, CohortsQueryService } from './cohorts-query.service';
 
 export const CSV_COLUMNS = ['customerId', 'since', 'score', 'reasons'] as const;
@@ -42,14 +42,14 @@ export class CohortsController {
   @Get('expansion-ready')
   @ApiOperation({ summary: 'Accounts ready to expand now, with score and reasons (format=csv for CSV)' })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'csv'] })
-  expansionReady(@TenantId() tenantId: string, @Query(queryPipe) query: CohortQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+  expansionReady(@TenantId() tenantId: string, @Query(queryPipe) query: CohortMembersQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     return this.members(tenantId, 'expansion_ready', query, reply);
   }
 
   @Get('silent-churn')
   @ApiOperation({ summary: 'Paying accounts with no recent product activity now (format=csv for CSV)' })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'csv'] })
-  silentChurn(@TenantId() tenantId: string, @Query(queryPipe) query: CohortQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+  silentChurn(@TenantId() tenantId: string, @Query(queryPipe) query: CohortMembersQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     return this.members(tenantId, 'silent_churn', query, reply);
   }
 
@@ -74,11 +74,15 @@ export class CohortsController {
     return historyCsv(page.items);
   }
 
-  private async members(tenantId: string, cohort: CohortName, query: CohortQueryDto, reply: FastifyReply): Promise<unknown> {
-    const members = await this.cohorts.currentMembers(tenantId, cohort);
-    if (query.format !== 'csv') return { members };
+  /** JSON pages of `limit` members (default 500) with `nextCursor`; CSV is the whole cohort. */
+  private async members(tenantId: string, cohort: CohortName, query: CohortMembersQueryDto, reply: FastifyReply): Promise<unknown> {
+    if (query.format !== 'csv') {
+      const page = await this.cohorts.currentMembers(tenantId, cohort, { cursor: query.cursor, limit: query.limit === undefined ? 500 : parseLimit(query.limit) });
+      return { members: page.items, nextCursor: page.nextCursor };
+    }
+    const all = await this.cohorts.currentMembers(tenantId, cohort);
     reply.header('content-type', 'text/csv; charset=utf-8');
     reply.header('content-disposition', `attachment; filename="${cohort.replace('_', '-')}.csv"`);
-    return membersCsv(members);
+    return membersCsv(all.items);
   }
 }

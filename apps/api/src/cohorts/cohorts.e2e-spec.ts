@@ -106,7 +106,13 @@ describe('GET /v1/cohorts/expansion-ready and /v1/cohorts/silent-churn (Kafka ->
     const silent = await get('/v1/cohorts/silent-churn', tenant.tokens.read);
     expect(await silent.json()).toEqual({
       members: [{ customerId: 'cus_quiet', since: may(16), score: 18, reasons: [expect.objectContaining({ code: 'billing_active' }), expect.objectContaining({ code: 'no_recent_activity' })] }],
+      nextCursor: null,
     });
+    // Pages: the strongest first, then the next page from the cursor.
+    const firstPage = (await (await get('/v1/cohorts/expansion-ready?limit=1', tenant.tokens.read)).json()) as { members: Array<{ customerId: string }>; nextCursor: string | null };
+    expect(firstPage.members.map((m) => m.customerId)).toEqual(['cus_limit']);
+    const secondPage = (await (await get(`/v1/cohorts/expansion-ready?limit=1&cursor=${firstPage.nextCursor}`, tenant.tokens.read)).json()) as typeof firstPage;
+    expect(secondPage).toMatchObject({ members: [{ customerId: 'cus_premium' }], nextCursor: null });
 
     const csv = await get('/v1/cohorts/silent-churn?format=csv', tenant.tokens.read);
     expect(csv.status).toBe(200);
@@ -122,8 +128,8 @@ describe('GET /v1/cohorts/expansion-ready and /v1/cohorts/silent-churn (Kafka ->
     expect(expansionCsv.slice(1, 3).map((line) => line.split(',').slice(0, 3).join(','))).toEqual([`cus_limit,${may(18)},91`, `cus_premium,${may(19)},80`]);
 
     const theirs = await get('/v1/cohorts/silent-churn', other.tokens.read);
-    expect(await theirs.json()).toEqual({ members: [expect.objectContaining({ customerId: 'cus_elsewhere' })] });
-    expect(await (await get('/v1/cohorts/expansion-ready', other.tokens.read)).json()).toEqual({ members: [] });
+    expect(await theirs.json()).toEqual({ members: [expect.objectContaining({ customerId: 'cus_elsewhere' })], nextCursor: null });
+    expect(await (await get('/v1/cohorts/expansion-ready', other.tokens.read)).json()).toEqual({ members: [], nextCursor: null });
   });
 
   it('keeps history: an account that comes back leaves silent churn, and the history shows when it entered and left', async () => {
@@ -133,7 +139,7 @@ describe('GET /v1/cohorts/expansion-ready and /v1/cohorts/silent-churn (Kafka ->
       async () => (await cohorts!.query(`SELECT count(*)::int AS n FROM cohorts.memberships WHERE customer_id = 'cus_quiet' AND exited_at IS NOT NULL`))[0].n as number,
       (n) => n === 1,
     );
-    expect(await (await get('/v1/cohorts/silent-churn', tenant.tokens.read)).json()).toEqual({ members: [] });
+    expect(await (await get('/v1/cohorts/silent-churn', tenant.tokens.read)).json()).toEqual({ members: [], nextCursor: null });
 
     const history = await get('/v1/cohorts/silent-churn/history', tenant.tokens.read);
     expect(history.status).toBe(200);
