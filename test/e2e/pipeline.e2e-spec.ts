@@ -227,6 +227,33 @@ describe('the whole pipeline: HTTP -> gateway -> Kafka -> consumers -> Postgres 
     expect((await api('/v1/dead-letters')).body).toEqual({ total: 0, byReason: [] });
   });
 
+  it('documents every query endpoint in its OpenAPI document', async () => {
+    const doc = (await (await fetch(`${apiUrl}/docs-json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      expect.arrayContaining([
+        '/v1/mrr',
+        '/v1/mrr/currencies',
+        '/v1/mrr/series',
+        '/v1/mrr/breakdown',
+        '/v1/mrr/movements',
+        '/v1/customers',
+        '/v1/customers/{customerId}',
+        '/v1/customers/{customerId}/mrr',
+        '/v1/customers/{customerId}/timeline',
+        '/v1/usage',
+        '/v1/usage/periods',
+        '/v1/cohorts/expansion-ready',
+        '/v1/cohorts/silent-churn',
+        '/v1/cohorts/expansion-ready/history',
+        '/v1/cohorts/silent-churn/history',
+        '/v1/dead-letters',
+        '/v1/dead-letters/events',
+      ]),
+    );
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/dashboard'))).toEqual([]);
+  });
+
   it('draws the dashboard in headless Chromium, with the numbers the API gives, and saves a screenshot', async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium; .ci/run does it) or set CHROMIUM_PATH`);
