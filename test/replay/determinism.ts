@@ -1,11 +1,12 @@
 import type { Message } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { encodeEnvelope, type Envelope, EVENT_TYPES, type Topics } from '@revstream/events';
-import type { EventPublisher } from '@revstream/kafka';
+import { EventPublisher } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
 import { createSchemaDataSource, runMigrations } from '@revstream/persistence';
 import { eachPartition, lastOffsets, type ProjectionAppDefinition, ProjectionRunner, replayProjectionApp, type ReplayResult, topicsOf } from '@revstream/projections';
-import { eventually, type IsolatedStack } from '@revstream/testing';
+import { eventually, isolatedStack, type IsolatedStack } from '@revstream/testing';
+import { prng } from '../../apps/billing/src/testing/billing-workload';
 
 /**
  * The determinism proof every projection app goes through (issue 7): a realistic mixed stream is
@@ -16,17 +17,7 @@ import { eventually, type IsolatedStack } from '@revstream/testing';
 
 export const logger = createLogger('replay-determinism', 'error');
 
-/** mulberry32: the same seed gives the same stream. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** A record as it goes on a topic: an envelope, or a raw record (poison, a foreign producer). */
 export type LogEntry = { envelope: Envelope } | { raw: { topic: string; key: string; value: string } };
@@ -168,3 +159,39 @@ export const thirds = <T>(xs: readonly T[]): [T[], T[], T[]] => {
   const a = Math.floor(xs.length / 3);
   return [xs.slice(0, a), xs.slice(a, 2 * a), xs.slice(2 * a)];
 };
+
+export interface ReplayStack {
+  stack: IsolatedStack;
+  publisher: EventPublisher;
+}
+
+/** A stack (4 partitions) and a publisher for the spec file, set up before its tests and cleaned up after. */
+export function replayStack(label: string): () => ReplayStack {
+  let current: ReplayStack | undefined;
+  beforeAll(async () => {
+    const stack = await isolatedStack(label, { partitions: 4 });
+    current = { stack, publisher: new EventPublisher(stack.kafka, stack.topics, { publishTimeoutMs: 10_000, maxRecordsPerRequest: 1_000, compression: 'none' }) };
+  });
+  afterAll(async () => {
+    await current?.publisher.disconnect();
+    await current?.stack.cleanup();
+  });
+  return () => current!;
+}
+
+/**
+ * What every determinism spec asserts: the rebuild found every table identical and was swapped in;
+ * it compared exactly `tables` (the read models plus the adapter's own), each of `nonEmpty` had rows
+ * (the stream exercised it), `dead_letters` held `deadLetters` rows, and both live instances worked.
+ */
+export function expectIdenticalRebuild(run: LiveThenReplay, expected: { tables: readonly string[]; nonEmpty: readonly string[]; deadLetters: number }): Record<string, number> {
+  expect(run.result.differences).toEqual([]);
+  expect(run.result.swapped).toBe(true);
+  const rows = Object.fromEntries(run.result.compared.map((c) => [c.table, c.rows]));
+  expect(Object.keys(rows).sort()).toEqual([...expected.tables].sort());
+  expect(expected.nonEmpty.filter((t) => !(rows[t]! > 0))).toEqual([]);
+  expect(rows.dead_letters).toBe(expected.deadLetters);
+  expect(run.applied.first).toBeGreaterThan(0);
+  expect(run.applied.second).toBeGreaterThan(0);
+  return rows;
+}

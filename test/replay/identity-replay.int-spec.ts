@@ -1,9 +1,7 @@
 import { createEnvelope, type Envelope } from '@revstream/events';
-import { EventPublisher } from '@revstream/kafka';
-import { isolatedStack, type IsolatedStack } from '@revstream/testing';
 import { CUSTOMER_ALIASES_TABLE } from '../../apps/gateway/src/identity/customer-identity.projection';
 import { gatewayIdentityApp } from '../../apps/gateway/src/identity/identity.app';
-import { liveThenReplay, mixed, prng, thirds, withRaw } from './determinism';
+import { expectIdenticalRebuild, liveThenReplay, mixed, prng, replayStack, thirds, withRaw } from './determinism';
 
 let seq = 0;
 const productEvent = (tenantId: string, stripe: string | null, user: string | null, email: string | null, occurredAt: string): Envelope<'revlint.product_event'> =>
@@ -19,19 +17,10 @@ const valuedCustomer = (tenantId: string, stripe: string, id: string, email: str
 
 /** Issue 7: a rebuild of the gateway's identity projection is byte-identical to what live processing built. */
 describe('replay determinism: gateway identity (real Kafka + Postgres)', () => {
-  let stack: IsolatedStack;
-  let publisher: EventPublisher;
-
-  beforeAll(async () => {
-    stack = await isolatedStack('replay_identity', { partitions: 4 });
-    publisher = new EventPublisher(stack.kafka, stack.topics, { publishTimeoutMs: 10_000, maxRecordsPerRequest: 1_000, compression: 'none' });
-  });
-  afterAll(async () => {
-    await publisher.disconnect();
-    await stack.cleanup();
-  });
+  const env = replayStack('replay_identity');
 
   it('rebuilds the customer aliases exactly as live instances built them through two rebalances', async () => {
+    const { stack, publisher } = env();
     const rand = prng(4);
     const events: Envelope[] = [];
     for (const tenantId of ['tn_ia', 'tn_ib', 'tn_ic']) {
@@ -55,15 +44,12 @@ describe('replay determinism: gateway identity (real Kafka + Postgres)', () => {
       { topic: stack.topics.raw('valued'), key: 'tn_ib:valued-3', value: '[]' },
     ]);
 
-    const { result, applied } = await liveThenReplay(stack, publisher, gatewayIdentityApp, thirds(entries));
-
-    expect(result.differences).toEqual([]);
-    expect(result.swapped).toBe(true);
-    const rows = Object.fromEntries(result.compared.map((c) => [c.table, c.rows]));
-    expect(Object.keys(rows).sort()).toEqual([CUSTOMER_ALIASES_TABLE, 'checkpoints', 'dead_letters', 'documents', 'processed_keys'].sort());
+    const rows = expectIdenticalRebuild(await liveThenReplay(stack, publisher, gatewayIdentityApp, thirds(entries)), {
+      tables: [CUSTOMER_ALIASES_TABLE, 'checkpoints', 'dead_letters', 'documents', 'processed_keys'],
+      nonEmpty: [CUSTOMER_ALIASES_TABLE, 'documents', 'processed_keys'],
+      // A schema version this code does not know, a record that is no JSON, one that is no envelope.
+      deadLetters: 3,
+    });
     expect(rows[CUSTOMER_ALIASES_TABLE]).toBeGreaterThan(200);
-    expect(rows.dead_letters).toBe(3);
-    expect(applied.first).toBeGreaterThan(0);
-    expect(applied.second).toBeGreaterThan(0);
   });
 });
