@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
@@ -273,6 +274,13 @@ async function main(options: Options): Promise<void> {
         },
         { stage: 'replay', metric: 'CPU per event until the swap, the replay (Node)', value: Number(nodeMicros.toFixed(1)), unit: 'µs' },
         { stage: 'replay', metric: 'CPU per event until the swap, its Postgres backends', value: Number(postgresMicros.toFixed(1)), unit: 'µs' },
+        {
+          stage: 'replay',
+          metric: 'ceiling if the rebuild had every core to itself (cores × 1 s ÷ CPU per event, Node + Postgres)',
+          value: Math.round((cpus().length * 1e6) / (nodeMicros + postgresMicros)),
+          unit: 'events/s',
+          notes: 'what the CPU the rebuild spends per event allows on this machine, whatever else runs on it',
+        },
         { stage: 'kafka', metric: 'CPU per record, the partition reader alone (Node)', value: Number(readMicros.toFixed(1)), unit: 'µs' },
         ...figures,
       ],
