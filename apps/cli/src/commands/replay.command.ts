@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { CommonConfig, loadConfig } from '@revstream/config';
 import { Topics } from '@revstream/events';
 import { createKafka, EventPublisher } from '@revstream/kafka';
@@ -33,10 +33,13 @@ function progressReporter(): { update: (p: ReplayProgress) => void; stop: () => 
   }
   const startedAt = Date.now();
   let lastLine = 0;
+  let lastPhase: ReplayProgress['phase'] | undefined;
   return {
     update: (p) => {
-      if (Date.now() - lastLine < 2_000 && p.done < p.total) return;
+      // A line when a phase starts, when it has done all it knew of, and every 2 s in between.
+      if (p.phase === lastPhase && Date.now() - lastLine < 2_000 && p.done < p.total) return;
       lastLine = Date.now();
+      lastPhase = p.phase;
       const seconds = (Date.now() - startedAt) / 1000;
       const rate = p.done / Math.max(0.001, seconds);
       const eta = rate > 0 ? Math.max(0, (p.total - p.done) / rate) : 0;
@@ -46,13 +49,22 @@ function progressReporter(): { update: (p: ReplayProgress) => void; stop: () => 
   };
 }
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`must be a positive whole number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 export function registerReplay(program: Command): void {
   program
     .command('replay')
     .description('rebuild a projection from the topics into a shadow schema, catch up with live, and swap it in atomically')
     .argument('<projection>', `one of: ${PROJECTION_APPS.map((a) => a.name).join(', ')}`)
     .option('--verify', 'compare every table with the live one at the same log position; keep the live one on any difference')
-    .action(async (name: string, opts: { verify?: boolean }) => {
+    .option('--fresh', 'drop an earlier, unfinished rebuild instead of resuming it')
+    .option('--batch <records>', 'records per rebuild transaction at most', positiveInteger, 20_000)
+    .option('--concurrency <partitions>', 'partitions rebuilt at once', positiveInteger, 4)
+    .action(async (name: string, opts: { verify?: boolean; fresh?: boolean; batch: number; concurrency: number }) => {
       const app = PROJECTION_APPS.find((a) => a.name === name);
       if (!app) {
         process.stderr.write(`unknown projection ${JSON.stringify(name)}; known: ${PROJECTION_APPS.map((a) => a.name).join(', ')}\n`);
@@ -66,18 +78,19 @@ export function registerReplay(program: Command): void {
       const publisher = new EventPublisher(kafka, topics, { publishTimeoutMs: 10_000, maxRecordsPerRequest: 5_000, compression: 'none', logger });
       const progress = progressReporter();
       try {
-        const result = await replayProjectionApp({ app, databaseUrl: config.DATABASE_URL, kafka, topics, publisher, logger, verify: opts.verify ?? false, onProgress: progress.update });
+        const result = await replayProjectionApp({ app, databaseUrl: config.DATABASE_URL, kafka, topics, publisher, logger, verify: opts.verify ?? false, fresh: opts.fresh ?? false, maxRecordsPerTransaction: opts.batch, concurrency: opts.concurrency, onProgress: progress.update });
         progress.stop();
         const rate = Math.round(result.records / Math.max(0.001, result.seconds));
         process.stdout.write(`${name}: rebuilt from ${result.records} records in ${result.seconds.toFixed(1)} s (${rate} records/s)${result.resumed ? ', resumed' : ''}\n`);
-        if (opts.verify) {
+        if (opts.verify && !result.verified) process.stdout.write(`verify: there is no live ${app.schema} schema to compare with\n`);
+        if (result.verified) {
           for (const c of result.compared) process.stdout.write(`  ${c.table.padEnd(28)} ${String(c.rows).padStart(9)} rows  md5 ${c.md5}\n`);
           if (result.differences.length === 0) process.stdout.write('verify: every table is identical to the live one\n');
           for (const d of result.differences) {
             process.stdout.write(`verify: ${d.table} differs: live ${d.live ? `${d.live.rows} rows md5 ${d.live.md5}` : 'missing'}, rebuilt ${d.rebuilt ? `${d.rebuilt.rows} rows md5 ${d.rebuilt.md5}` : 'missing'}\n`);
           }
         }
-        process.stdout.write(result.swapped ? `${name}: the rebuilt schema is live\n` : `${name}: not swapped; the live schema is unchanged and the rebuild is kept in ${name}__rebuild\n`);
+        process.stdout.write(result.swapped ? `${name}: the rebuilt schema is live\n` : `${name}: not swapped; the live schema is unchanged and the rebuild is kept in ${app.schema}__rebuild (--fresh starts over)\n`);
         if (result.differences.length > 0) process.exitCode = 2;
       } catch (error) {
         progress.stop();

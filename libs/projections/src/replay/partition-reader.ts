@@ -52,19 +52,62 @@ export interface ReadRangeOptions {
   from: PartitionOffsets;
   /** Read each partition up to and including this offset. Partitions absent here are not read. */
   to: PartitionOffsets;
-  /** Called with consecutive records of one partition, in offset order, never beyond `to`. */
+  /** Called with consecutive records of one partition, in offset order, never beyond `to`; one call at a time per partition. */
   onRecords: (topic: string, partition: number, records: KafkaMessage[]) => Promise<void>;
+  /** Partitions handed to `onRecords` at once (each still in order). Default 4. */
+  concurrency?: number;
+  /** Records per `onRecords` call at most: consecutive fetched batches of a partition are joined up to this. Default 20,000. */
+  maxRecordsPerCall?: number;
+  /** Records fetched ahead of `onRecords` per partition before the partition's fetching pauses. Default 2 × maxRecordsPerCall. */
+  prefetch?: number;
+}
+
+interface PartitionRead {
+  topic: string;
+  partition: number;
+  /** The next offset to hand over, and the last one wanted. */
+  next: bigint;
+  end: bigint;
+  queue: KafkaMessage[][];
+  queued: number;
+  /** Everything up to `end` has been fetched. */
+  fetched: boolean;
+  paused: boolean;
+  busy: boolean;
+  done: boolean;
 }
 
 /**
  * Reads exact offset ranges of many partitions, then stops. A private consumer group (never
  * committed) gets every partition; each is sought to its start and paused once it reaches its end.
+ * Fetching runs ahead of `onRecords` (up to `prefetch` records per partition): kafkajs fetches again
+ * only once its handlers have returned, so handing records over from the fetch handler keeps the
+ * broker busy while `onRecords` works, and joins small fetched batches into calls of up to
+ * `maxRecordsPerCall` records.
  */
 export async function readRange(options: ReadRangeOptions): Promise<void> {
   const wanted = [...eachPartition(options.to)].filter((p) => p.offset > (options.from.get(p.topic)?.get(p.partition) ?? -1n));
   if (wanted.length === 0) return;
+  const maxPerCall = options.maxRecordsPerCall ?? 20_000;
+  const prefetch = options.prefetch ?? 2 * maxPerCall;
+  const concurrency = options.concurrency ?? 4;
   const topics = [...new Set(wanted.map((w) => w.topic))];
-  const remaining = new Set(wanted.map((w) => `${w.topic}:${w.partition}`));
+  const reads = new Map<string, PartitionRead>(
+    wanted.map((w) => [
+      `${w.topic}:${w.partition}`,
+      {
+        topic: w.topic, partition: w.partition, next: (options.from.get(w.topic)?.get(w.partition) ?? -1n) + 1n, end: w.offset,
+        queue: [], queued: 0, fetched: false, paused: false, busy: false, done: false,
+      },
+    ]),
+  );
+  const order = [...reads.values()];
+  let remaining = order.length;
+  let cursor = 0;
+  let active = 0;
+  let failure: { error: unknown } | undefined;
+  let stopping = false;
+  const inFlight = new Set<Promise<void>>();
   const consumer = options.kafka.consumer({
     groupId: `revstream-replay-${randomBytes(6).toString('hex')}`,
     maxWaitTimeInMs: 100,
@@ -72,59 +115,97 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
     maxBytes: 32 * 1024 * 1024,
     sessionTimeout: 60_000,
     rebalanceTimeout: 60_000,
+    // A consumer that crashes while it is being disconnected must not restart on its own.
+    retry: { restartOnFailure: async () => !stopping },
   });
+
+  let settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  const fail = (error: unknown): void => {
+    if (failure) return;
+    failure = { error };
+    // Let what is already running end before reporting: the caller may close what it writes to.
+    void Promise.allSettled([...inFlight]).then(() => settle!.reject(error));
+  };
+  const complete = (read: PartitionRead): void => {
+    if (read.done || !read.fetched || read.queued > 0 || read.busy) return;
+    read.done = true;
+    if (--remaining === 0) settle!.resolve();
+  };
+  /** Hands queued records to `onRecords`, partitions in turn, at most `concurrency` at once. */
+  const dispatch = (): void => {
+    for (let scanned = 0; scanned < order.length && active < concurrency && !failure; scanned++) {
+      const read = order[cursor]!;
+      cursor = (cursor + 1) % order.length;
+      if (read.busy || read.queued === 0) continue;
+      const records: KafkaMessage[] = [];
+      while (read.queue.length > 0 && (records.length === 0 || records.length + read.queue[0]!.length <= maxPerCall)) records.push(...read.queue.shift()!);
+      read.queued -= records.length;
+      read.busy = true;
+      active++;
+      const work = options.onRecords(read.topic, read.partition, records).then(
+        () => {
+          read.busy = false;
+          active--;
+          if (read.paused && !read.fetched && read.queued < prefetch / 2) {
+            read.paused = false;
+            consumer.resume([{ topic: read.topic, partitions: [read.partition] }]);
+          }
+          complete(read);
+          dispatch();
+        },
+        (error: unknown) => fail(error),
+      );
+      inFlight.add(work);
+      void work.finally(() => inFlight.delete(work));
+    }
+  };
+
   await consumer.connect();
-  let failure: unknown;
   try {
     await consumer.subscribe({ topics, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const finishIfDone = (): void => {
-        if (remaining.size === 0) resolve();
-      };
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: 4,
-          eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning }) => {
-            const id = `${batch.topic}:${batch.partition}`;
-            if (!remaining.has(id)) {
-              consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
-              return;
-            }
-            if (!isRunning()) return;
-            const end = options.to.get(batch.topic)!.get(batch.partition)!;
-            const start = options.from.get(batch.topic)?.get(batch.partition) ?? -1n;
-            const records = batch.messages.filter((m) => BigInt(m.offset) > start && BigInt(m.offset) <= end);
-            try {
-              if (records.length > 0) {
-                await options.onRecords(batch.topic, batch.partition, records);
-                resolveOffset(records[records.length - 1]!.offset);
-              }
-              await heartbeat();
-            } catch (error) {
-              reject(error);
-              return;
-            }
-            const lastSeen = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? '-1');
-            if (lastSeen >= end) {
-              remaining.delete(id);
-              consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
-              finishIfDone();
-            }
-          },
-        })
-        .then(() => {
-          for (const w of wanted) {
-            const from = options.from.get(w.topic)?.get(w.partition);
-            if (from !== undefined) consumer.seek({ topic: w.topic, partition: w.partition, offset: (from + 1n).toString() });
-          }
-        }, reject);
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning }) => {
+        const read = reads.get(`${batch.topic}:${batch.partition}`);
+        if (!read || read.fetched || failure) {
+          consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+          return;
+        }
+        if (!isRunning()) return;
+        const records = batch.messages.filter((m) => BigInt(m.offset) >= read.next && BigInt(m.offset) <= read.end);
+        if (records.length > 0) {
+          read.queue.push(records);
+          read.queued += records.length;
+          read.next = BigInt(records[records.length - 1]!.offset) + 1n;
+          resolveOffset(records[records.length - 1]!.offset);
+        }
+        const lastSeen = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? '-1');
+        if (lastSeen >= read.end) {
+          read.fetched = true;
+          consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+        } else if (read.queued >= prefetch && !read.paused) {
+          read.paused = true;
+          consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+        }
+        dispatch();
+        complete(read);
+        await heartbeat();
+      },
     });
-  } catch (error) {
-    failure = error;
+    for (const w of wanted) {
+      const from = options.from.get(w.topic)?.get(w.partition);
+      if (from !== undefined) consumer.seek({ topic: w.topic, partition: w.partition, offset: (from + 1n).toString() });
+    }
+    // kafkajs restarts the consumer after a retriable crash (the reads go on from `next`); anything else ends the read.
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) fail(event.payload.error);
+    });
+    await finished;
   } finally {
+    stopping = true;
     await consumer.disconnect();
   }
-  if (failure !== undefined) throw failure;
 }

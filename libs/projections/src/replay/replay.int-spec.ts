@@ -115,6 +115,7 @@ describe('replay: rebuild a projection from the topics with no downtime', () => 
 
   it('swaps the rebuilt schema in atomically while the live read model keeps answering, and live processing continues on it', async () => {
     const before = await schemaChecksums(liveDs, 'tally', ['tallies', 'tally_daily', 'documents']);
+    const generation = await liveDs.query(`SELECT projection, version, generation FROM tally.projection_meta`);
     let reads = 0;
     let failures = 0;
     let empty = 0;
@@ -142,6 +143,8 @@ describe('replay: rebuild a projection from the topics with no downtime', () => 
     expect(await schemaChecksums(liveDs, 'tally', ['tallies', 'tally_daily', 'documents'])).toEqual(before);
     const schemas = await liveDs.query(`SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'tally%' ORDER BY 1`);
     expect(schemas).toEqual([{ schema_name: 'tally' }]); // the old one is dropped, the rebuild is live
+    // The rebuild took over the live schema's consumer generation: the live consumer stays in its group.
+    expect(await liveDs.query(`SELECT projection, version, generation FROM tally.projection_meta`)).toEqual(generation);
 
     // The live consumer carries on, on the swapped-in schema, from its checkpoints: nothing lost, nothing twice.
     const more = mixedStream(120);
@@ -158,6 +161,14 @@ describe('replay: rebuild a projection from the topics with no downtime', () => 
       app = await startProjectionApp(ProjectionAppModule.forRoot({ ...tallyApp(2), config }), 0, '127.0.0.1');
       expect(await liveDs.query(`SELECT projection, version FROM tally.projection_meta`)).toEqual([{ projection: 'tally', version: 2 }]);
       expect(await total(liveDs)).toBe(expectedTotal(stream));
+      // The new version's consumer group starts at the rebuild's checkpoints, not at the beginning of the log.
+      const [{ generation }] = await liveDs.query(`SELECT generation FROM tally.projection_meta`);
+      const admin = stack.kafka.admin();
+      await admin.connect();
+      const [group] = await admin.fetchOffsets({ groupId: `${stack.topicPrefix}.tally.v2.${generation}`, topics: [stack.topics.raw('revnu')] });
+      await admin.disconnect();
+      const checkpoints = (await liveDs.query(`SELECT partition, ("offset" + 1)::text AS offset FROM tally.checkpoints ORDER BY partition`)) as Array<{ partition: number; offset: string }>;
+      expect([...group!.partitions].sort((a, b) => a.partition - b.partition).map(({ partition, offset }) => ({ partition, offset }))).toEqual(checkpoints);
       const more = mixedStream(40);
       stream.push(...more);
       await publisher.publish(more);

@@ -14,7 +14,7 @@ export class ReplayRefusedError extends Error {
   override readonly name = 'ReplayRefusedError';
 }
 
-export type ReplayPhase = 'rebuild' | 'catch-up' | 'swap';
+export type ReplayPhase = 'rebuild' | 'catch-up' | 'swap' | 'verify';
 
 export interface ReplayProgress {
   phase: ReplayPhase;
@@ -35,8 +35,10 @@ export interface ReplayResult {
   /** Records read and applied into the rebuild. */
   records: number;
   seconds: number;
-  /** With verify: every table compared at the same log position. */
+  /** With verify and a live schema: every table compared at the same log position. */
   compared: TableChecksum[];
+  /** Whether tables were compared (verify asked, and there was a live schema to compare with). */
+  verified: boolean;
   differences: TableDifference[];
   swapped: boolean;
   resumed: boolean;
@@ -58,6 +60,12 @@ export interface ReplayOptions {
   swap?: boolean;
   /** Aborting stops the rebuild between two batches; starting it again resumes from its checkpoints. */
   signal?: AbortSignal;
+  /** Drop an earlier, unfinished rebuild (or one kept after a verify difference) instead of resuming it. */
+  fresh?: boolean;
+  /** Partitions rebuilt at once, each in its own transactions. Default 4. */
+  concurrency?: number;
+  /** Records per rebuild transaction at most (consecutive fetched batches of a partition are joined). Default 20,000. */
+  maxRecordsPerTransaction?: number;
 }
 
 const shadowName = (schema: string): string => `${schema}__rebuild`;
@@ -108,6 +116,40 @@ async function tablesOf(client: Client, schema: string): Promise<string[]> {
 }
 
 /**
+ * Points a consumer group that has no committed offsets yet at the checkpoints, so the first start of
+ * a swapped-in schema's consumers (a new group: another version or generation) does not read the whole
+ * log again only to skip it. Offsets are a hint (the checkpoints decide), so a failure only costs time.
+ */
+async function seedGroupOffsets(kafka: Kafka, groupId: string, checkpoints: PartitionOffsets, logger: Logger): Promise<void> {
+  const topicNames = [...checkpoints.keys()];
+  if (topicNames.length === 0) return;
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId, topics: topicNames });
+    if (committed.some((t) => t.partitions.some((p) => p.offset !== '-1'))) return;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  // Kafka takes commits from members only: join the (empty) group once, commit, leave. (kafkajs ignores
+  // commits until run() has resolved, and must not restart a consumer that crashes while leaving.)
+  let leaving = false;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, retry: { restartOnFailure: async () => !leaving } });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: topicNames, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+    consumer.pause(topicNames.map((topic) => ({ topic })));
+    await consumer.commitOffsets([...eachPartition(checkpoints)].map((p) => ({ topic: p.topic, partition: p.partition, offset: (p.offset + 1n).toString() })));
+  } catch (error) {
+    logger.warn({ err: error, groupId }, 'could not point the new consumer group at the checkpoints; its consumers will skip what is applied');
+  } finally {
+    leaving = true;
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+/**
  * Rebuilds an app's read models from the topics, with no downtime:
  *  1. into a shadow schema (`<schema>__rebuild`), from the earliest offsets up to the high-water marks
  *     taken at the start (resumable: the shadow keeps its own checkpoints);
@@ -115,7 +157,7 @@ async function tablesOf(client: Client, schema: string): Promise<string[]> {
  *  3. then, holding the schema's swap lock (live batch transactions wait for it, reads don't), brings
  *     the rebuild to exactly the live checkpoints, optionally verifies every table byte for byte, and
  *     swaps the schemas in one transaction: the live consumers continue on the rebuilt schema from
- *     its checkpoints. The old schema is dropped.
+ *     its checkpoints, in their consumer group. The old schema is dropped.
  * Topics whose retention could have dropped records are refused.
  */
 export async function replayProjectionApp(options: ReplayOptions): Promise<ReplayResult> {
@@ -124,6 +166,8 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
   const live = app.schema;
   const shadow = shadowName(live);
   const topicNames = [...new Set(app.handlers.flatMap((h) => topicsOf(h.eventTypes)))].map((t) => topics.name(t));
+  const concurrency = options.concurrency ?? 4;
+  const maxRecordsPerCall = options.maxRecordsPerTransaction ?? 20_000;
 
   // 0. The log must still hold everything.
   for (const r of await describeRetention(kafka, topicNames)) {
@@ -138,16 +182,25 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
   await ensureDatabase(options.databaseUrl);
   const admin = new Client({ connectionString: options.databaseUrl });
   await admin.connect();
-  const shadowDs = createSchemaDataSource({ url: options.databaseUrl, schema: shadow, migrations: app.migrations, poolSize: 6, applicationName: `revstream-replay-${live}` });
+  const shadowDs = createSchemaDataSource({ url: options.databaseUrl, schema: shadow, migrations: app.migrations, poolSize: concurrency + 2, applicationName: `revstream-replay-${live}` });
   let liveDs: DataSource | undefined;
   try {
+    // One replay of a schema at a time (the lock goes with this connection, also when the process dies).
+    // Its key is no schema's swap lock: the shadow's runners take the shadow's, shared.
+    const [{ free }] = (await admin.query<{ free: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS free', [swapLockKey(`${live}__replay`)])).rows as [{ free: boolean }];
+    if (!free) throw new ReplayRefusedError(`refusing to rebuild ${live}: another replay of it is running`);
+
+    // A replay stopped between its swap and dropping the old schema left it behind: nothing uses it.
+    const { rows: stale } = await admin.query<{ name: string }>(`SELECT schema_name AS name FROM information_schema.schemata WHERE starts_with(schema_name, $1)`, [`${live}__old_`]);
+    for (const { name } of stale) await admin.query(`DROP SCHEMA ${quoteIdent(name)} CASCADE`);
+
     let resumed = await schemaExists(admin, shadow);
     if (resumed) {
       // Resume only a rebuild of these very projection versions; anything else starts over.
       const meta = (await admin.query<{ projection: string; version: number }>(`SELECT projection, version FROM ${quoteIdent(shadow)}.projection_meta`).catch(() => ({ rows: [] }))).rows;
       const same = app.handlers.every((h) => meta.some((m) => m.projection === h.name && m.version === h.version));
-      if (!same) {
-        logger.warn({ schema: shadow }, 'dropping an earlier rebuild of another projection version');
+      if (!same || options.fresh) {
+        logger.warn({ schema: shadow }, options.fresh ? 'dropping an earlier rebuild (fresh)' : 'dropping an earlier rebuild of another projection version');
         await admin.query(`DROP SCHEMA ${quoteIdent(shadow)} CASCADE`);
         resumed = false;
       } else {
@@ -156,7 +209,7 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
     }
     await runMigrations(shadowDs, options.databaseUrl);
     const shadowRunners = app.handlers.map(
-      (handler) => new ProjectionRunner({ kafka, dataSource: shadowDs, topics, handler, publisher: options.publisher, logger, maxRecordsPerTransaction: 5_000 }),
+      (handler) => new ProjectionRunner({ kafka, dataSource: shadowDs, topics, handler, publisher: options.publisher, logger, maxRecordsPerTransaction: maxRecordsPerCall }),
     );
     for (const r of shadowRunners) await r.generation();
 
@@ -168,6 +221,7 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       options.onProgress?.({ phase, done: applied, total: phaseTotal });
       options.signal?.throwIfAborted();
     };
+    const rebuild = (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => readRange({ kafka, from, to, onRecords: apply, concurrency, maxRecordsPerCall });
     let phase: ReplayPhase = 'rebuild';
     let phaseTotal = 0;
     const report = (next: ReplayPhase, total: number): void => {
@@ -175,12 +229,14 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       phaseTotal = total;
       options.onProgress?.({ phase, done: applied, total });
     };
+    const result = (fields: Pick<ReplayResult, 'compared' | 'differences' | 'swapped' | 'verified'>): ReplayResult => ({
+      schema: live, records: applied, seconds: (Date.now() - started) / 1000, resumed, ...fields,
+    });
 
     // 1. Up to the high-water marks taken at the start.
     const initial = await checkpointsOf(shadowDs, shadow, topicNames);
-    const rebuildTotal = applied + countBetween(initial, highWater);
-    report('rebuild', rebuildTotal);
-    await readRange({ kafka, from: initial, to: highWater, onRecords: apply });
+    report('rebuild', applied + countBetween(initial, highWater));
+    await rebuild(initial, highWater);
 
     // 2. Catch up with live traffic (the live consumers' checkpoints, or the log's end when none run).
     const liveExists = await schemaExists(admin, live);
@@ -191,12 +247,10 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       const behind = countBetween(rebuilt, target);
       report('catch-up', applied + behind);
       if (behind <= slack) break;
-      await readRange({ kafka, from: rebuilt, to: target, onRecords: apply });
+      await rebuild(rebuilt, target);
     }
 
-    if (options.swap === false && !options.verify) {
-      return { schema: live, records: applied, seconds: (Date.now() - started) / 1000, compared: [], differences: [], swapped: false, resumed };
-    }
+    if (options.swap === false && !options.verify) return result({ compared: [], differences: [], swapped: false, verified: false });
 
     // 3. Swap, holding the swap lock so no live batch commits in between.
     const lock = new Client({ connectionString: options.databaseUrl, application_name: `revstream-replay-swap-${live}` });
@@ -207,15 +261,16 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       report('swap', applied);
       let compared: TableChecksum[] = [];
       const differences: TableDifference[] = [];
+      const verified = liveExists && options.verify === true;
       if (liveExists) {
         const liveAt = await checkpointsOf(lock, live, topicNames);
         const rebuiltAt = await checkpointsOf(shadowDs, shadow, topicNames);
         // The rebuild must reach every live checkpoint, or the live consumers would skip records on the new schema.
-        await readRange({ kafka, from: rebuiltAt, to: liveAt, onRecords: apply });
-        if (options.verify) {
+        await rebuild(rebuiltAt, liveAt);
+        if (verified) {
           // Where the rebuild is ahead (live consumers lagging or stopped), live processing catches up first,
           // with the same handlers, so both are compared at one log position.
-          liveDs = createSchemaDataSource({ url: options.databaseUrl, schema: live, migrations: app.migrations, poolSize: 4 });
+          liveDs = createSchemaDataSource({ url: options.databaseUrl, schema: live, migrations: app.migrations, poolSize: concurrency + 1 });
           await liveDs.initialize();
           const liveRunners = app.handlers.map(
             (handler) => new ProjectionRunner({ kafka, dataSource: liveDs!, topics, handler, publisher: options.publisher, logger, holdSwapLock: false }),
@@ -225,13 +280,18 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
             kafka,
             from: liveAt,
             to: maxOf(rebuiltNow, liveAt),
+            concurrency,
+            maxRecordsPerCall,
             onRecords: async (topic, partition, records) => {
               for (const r of liveRunners) if (r.topicNames.includes(topic)) await r.applyRecords(topic, partition, records);
             },
           });
-          const tables = [...new Set([...(await tablesOf(lock, live)), ...(await tablesOf(lock, shadow))])].sort();
-          const liveSums = new Map((await schemaChecksums(lockRows, live, (await tablesOf(lock, live)).sort())).map((c) => [c.table, c]));
-          const shadowSums = new Map((await schemaChecksums(lockRows, shadow, (await tablesOf(lock, shadow)).sort())).map((c) => [c.table, c]));
+          report('verify', applied);
+          const liveTables = (await tablesOf(lock, live)).sort();
+          const shadowTables = (await tablesOf(lock, shadow)).sort();
+          const tables = [...new Set([...liveTables, ...shadowTables])].sort();
+          const liveSums = new Map((await schemaChecksums(lockRows, live, liveTables)).map((c) => [c.table, c]));
+          const shadowSums = new Map((await schemaChecksums(lockRows, shadow, shadowTables)).map((c) => [c.table, c]));
           compared = tables.map((t) => shadowSums.get(t) ?? { table: t, rows: 0, md5: '' });
           for (const t of tables) {
             const a = liveSums.get(t) ?? null;
@@ -244,14 +304,28 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       if (swap) {
         const old = `${live}__old_${Date.now()}`;
         await lock.query('BEGIN');
-        if (liveExists) await lock.query(`ALTER SCHEMA ${quoteIdent(live)} RENAME TO ${quoteIdent(old)}`);
+        if (liveExists) {
+          // The live consumers stay in their consumer group: the rebuild takes over its generation.
+          await lock.query(
+            `UPDATE ${quoteIdent(shadow)}.projection_meta s SET generation = l.generation FROM ${quoteIdent(live)}.projection_meta l WHERE s.projection = l.projection AND s.version = l.version`,
+          );
+          await lock.query(`ALTER SCHEMA ${quoteIdent(live)} RENAME TO ${quoteIdent(old)}`);
+        }
         await lock.query(`ALTER SCHEMA ${quoteIdent(shadow)} RENAME TO ${quoteIdent(live)}`);
         await lock.query('COMMIT');
         await lock.query('SELECT pg_advisory_unlock($1::bigint)', [swapLockKey(live)]);
         if (liveExists) await lock.query(`DROP SCHEMA ${quoteIdent(old)} CASCADE`);
         logger.info({ schema: live, records: applied }, 'rebuilt schema swapped in');
+        const { rows: meta } = await lock.query<{ projection: string; version: number; generation: string }>(`SELECT projection, version, generation FROM ${quoteIdent(live)}.projection_meta`);
+        for (const m of meta) {
+          const handler = shadowRunners.find((r) => r.name === m.projection);
+          if (!handler) continue;
+          // The group id a ProjectionRunner derives from the schema (projection-runner.ts, start()).
+          const at = await checkpointsOf(lock, live, handler.topicNames);
+          await seedGroupOffsets(kafka, `${topics.prefix}.${m.projection}.v${m.version}.${m.generation}`, at, logger);
+        }
       }
-      return { schema: live, records: applied, seconds: (Date.now() - started) / 1000, compared, differences, swapped: swap, resumed };
+      return result({ compared, differences, swapped: swap, verified });
     } finally {
       await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
       await lock.end();
