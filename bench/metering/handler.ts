@@ -48,7 +48,8 @@ function timed(handler: ProjectionHandler, times: Map<string, { n: number; ms: n
           } finally {
             const e = times.get(name) ?? { n: 0, ms: 0, rows: 0 };
             e.n++;
-            e.rows += Array.isArray(params?.[0]) ? (params[0] as unknown[]).length : 0;
+            const first = params?.[0];
+            e.rows += Array.isArray(first) ? first.length : Buffer.isBuffer(first) && first.readInt32BE(0) === 1 ? first.readInt32BE(12) : 0;
             e.ms += Number(process.hrtime.bigint() - t0) / 1e6;
             times.set(name, e);
           }

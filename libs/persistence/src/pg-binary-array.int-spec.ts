@@ -18,12 +18,12 @@ describe('binary array parameters against the real Postgres', () => {
     const [row] = (
       await client.query<{ t: Array<string | null>; e: string[]; i8: string[]; i4: number[]; b: Array<boolean | null> }>(
         'SELECT $1::text[] AS t, $2::text[] AS e, $3::bigint[]::text[] AS i8, $4::int[] AS i4, $5::bool[] AS b',
-        [textArray(texts), textArray([]), int8Array([0, 1, -1, 1_763_700_000_123, -1_763_700_000_123, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, null]), int4Array([0, -5, 2_147_483_647, null]), boolArray([true, false, null])],
+        [textArray(texts), textArray([]), int8Array([0, 1, -1, 1_763_700_000_123, -1_763_700_000_123, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 9_223_372_036_854_775_807n, -42n, null]), int4Array([0, -5, 2_147_483_647, null]), boolArray([true, false, null])],
       )
     ).rows;
     expect(row!.t).toEqual(texts);
     expect(row!.e).toEqual([]);
-    expect(row!.i8).toEqual(['0', '1', '-1', '1763700000123', '-1763700000123', String(Number.MAX_SAFE_INTEGER), String(Number.MIN_SAFE_INTEGER), null]);
+    expect(row!.i8).toEqual(['0', '1', '-1', '1763700000123', '-1763700000123', String(Number.MAX_SAFE_INTEGER), String(Number.MIN_SAFE_INTEGER), '9223372036854775807', '-42', null]);
     expect(row!.i4).toEqual([0, -5, 2_147_483_647, null]);
     expect(row!.b).toEqual([true, false, null]);
   });

@@ -52,8 +52,8 @@ export function textArray(values: ReadonlyArray<string | null>): Buffer {
   return buf.subarray(0, off);
 }
 
-/** `bigint[]` from safe integers (epoch milliseconds, counts). */
-export function int8Array(values: ReadonlyArray<number | null>): Buffer {
+/** `bigint[]` from safe integers (epoch milliseconds, counts) or bigints (money in minor units). */
+export function int8Array(values: ReadonlyArray<number | bigint | null>): Buffer {
   const hasNulls = values.includes(null);
   const buf = Buffer.allocUnsafe(HEADER + values.length * 12);
   let off = header(buf, 'int8', values.length, hasNulls);
@@ -61,6 +61,12 @@ export function int8Array(values: ReadonlyArray<number | null>): Buffer {
     if (v === null) {
       buf.writeInt32BE(-1, off);
       off += 4;
+      continue;
+    }
+    if (typeof v === 'bigint') {
+      buf.writeInt32BE(8, off);
+      buf.writeBigInt64BE(v, off + 4);
+      off += 12;
       continue;
     }
     if (!Number.isSafeInteger(v)) throw new RangeError(`int8Array: ${v} is not a safe integer`);
