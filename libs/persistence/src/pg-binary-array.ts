@@ -128,46 +128,74 @@ const NUMERIC_NEG = 0x4000;
  * Postgres would parse '15.5' (and prints back as 15.5).
  */
 export function numericArray(values: ReadonlyArray<DecimalValue | null>): Buffer {
-  // Per element: 4 (length) + 8 (ndigits, weight, sign, dscale) + 2 per base-10000 digit.
-  const digitGroups: Array<number[] | null> = [];
-  const weights: number[] = [];
+  // Whole numbers up to 2^53 (nearly every quantity and sum) are written straight from a Number;
+  // anything else goes through its digits. Per element: 4 (length) + 8 (ndigits, weight, sign,
+  // dscale) + 2 per base-10000 digit, at most 4 digits on the fast path.
+  const general = new Map<number, [number[], number]>();
   let bound = HEADER;
   let hasNulls = false;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v === null) {
       hasNulls = true;
-      digitGroups.push(null);
-      weights.push(0);
       bound += 4;
-      continue;
+    } else if (v.scale === 0 && v.coefficient > -FAST_LIMIT && v.coefficient < FAST_LIMIT) {
+      bound += 12 + 8;
+    } else {
+      const digits = base10000(v);
+      general.set(i, digits);
+      bound += 12 + digits[0].length * 2;
     }
-    const [groups, weight] = base10000(v);
-    digitGroups.push(groups);
-    weights.push(weight);
-    bound += 12 + groups.length * 2;
   }
   const buf = Buffer.allocUnsafe(bound);
   let off = header(buf, 'numeric', values.length, hasNulls);
+  const groups: number[] = [0, 0, 0, 0];
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    const groups = digitGroups[i]!;
     if (v === null) {
       buf.writeInt32BE(-1, off);
       off += 4;
       continue;
     }
-    buf.writeInt32BE(8 + groups.length * 2, off);
-    buf.writeInt16BE(groups.length, off + 4);
-    buf.writeInt16BE(groups.length === 0 ? 0 : weights[i]!, off + 6);
-    buf.writeUInt16BE(v.coefficient < 0n ? NUMERIC_NEG : 0, off + 8);
-    buf.writeInt16BE(v.scale, off + 10);
-    off += 12;
-    for (const g of groups) {
-      buf.writeInt16BE(g, off);
-      off += 2;
+    const slow = general.get(i);
+    const sign = v.coefficient < 0n ? NUMERIC_NEG : 0;
+    if (slow === undefined) {
+      // A whole number: its base-10000 digits, least significant first; trailing zero groups are dropped.
+      let abs = Math.abs(Number(v.coefficient));
+      let count = 0;
+      while (abs > 0) {
+        groups[count++] = abs % 10000;
+        abs = Math.floor(abs / 10000);
+      }
+      let low = 0;
+      while (low < count && groups[low] === 0) low++;
+      const n = count - low;
+      off = numericHeader(buf, off, n, n === 0 ? 0 : count - 1, sign, 0);
+      for (let k = count - 1; k >= low; k--) {
+        buf.writeInt16BE(groups[k]!, off);
+        off += 2;
+      }
+    } else {
+      const [digits, weight] = slow;
+      off = numericHeader(buf, off, digits.length, digits.length === 0 ? 0 : weight, sign, v.scale);
+      for (const d of digits) {
+        buf.writeInt16BE(d, off);
+        off += 2;
+      }
     }
   }
   return buf.subarray(0, off);
+}
+
+const FAST_LIMIT = BigInt(Number.MAX_SAFE_INTEGER) + 1n; // whole numbers a Number holds exactly
+
+function numericHeader(buf: Buffer, off: number, ndigits: number, weight: number, sign: number, dscale: number): number {
+  buf.writeInt32BE(8 + ndigits * 2, off);
+  buf.writeInt16BE(ndigits, off + 4);
+  buf.writeInt16BE(weight, off + 6);
+  buf.writeUInt16BE(sign, off + 8);
+  buf.writeInt16BE(dscale, off + 10);
+  return off + 12;
 }
 
 /** The base-10000 digits of |value| without leading or trailing zero groups, and the weight of the first. */
