@@ -31,6 +31,7 @@ interface Options {
   partitions: number;
   batch: number;
   concurrency: number;
+  fetchBytes: number;
   seed: number;
   keep: boolean;
   profile: boolean;
@@ -59,7 +60,7 @@ async function main(options: Options): Promise<void> {
   try {
     const handler = meteringHandler();
     const newRunner = (): ProjectionRunner =>
-      new ProjectionRunner({ kafka, dataSource: ds, topics, handler, publisher, logger, concurrency: options.concurrency, maxRecordsPerTransaction: options.batch });
+      new ProjectionRunner({ kafka, dataSource: ds, topics, handler, publisher, logger, concurrency: options.concurrency, maxRecordsPerTransaction: options.batch, maxBytesPerPartition: options.fetchBytes });
     const topicNames = newRunner().topicNames;
     const checkpoints = async (): Promise<Map<string, bigint>> => {
       const rows = (await ds.query(`SELECT topic, partition, "offset"::text AS "offset" FROM metering.checkpoints WHERE consumer = $1`, [handler.name])) as Array<{
@@ -269,6 +270,7 @@ new Command('bench-metering')
   .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
   .option('--batch <n>', 'records per projection transaction at most', (v) => Number(v), 5_000)
   .option('--concurrency <n>', 'partitions projected at once (CONSUMER_CONCURRENCY)', (v) => Number(v), 6)
+  .option('--fetch-bytes <n>', 'bytes fetched per partition per request (CONSUMER_FETCH_BYTES)', (v) => Number(v), 2 * 1024 * 1024)
   .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
   .option('--keep', 'keep the database and topics afterwards', false)
   .option('--profile', 'write a V8 CPU profile of the aggregation to bench/results/tmp/', false)

@@ -22,6 +22,11 @@ export interface ProjectionRunnerOptions {
   concurrency?: number;
   /** Records per transaction at most. */
   maxRecordsPerTransaction?: number;
+  /**
+   * Bytes fetched per partition per request (kafkajs maxBytesPerPartition), default 2 MiB: what bounds
+   * a batch when maxRecordsPerTransaction is larger than one fetch holds.
+   */
+  maxBytesPerPartition?: number;
   /** Consumer group id; defaults to `<prefix>.<name>.v<version>.<generation>`. */
   groupId?: string;
   /**
@@ -131,8 +136,8 @@ export class ProjectionRunner {
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 2 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 2 * 1024 * 1024,
+      maxBytes: Math.max(16 * 1024 * 1024, (this.options.maxBytesPerPartition ?? 0) * (this.options.concurrency ?? 2)),
       retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
     });
     this.consumer = consumer;
