@@ -6,7 +6,6 @@ import {
   type MeterPolicy,
   parseDecimal,
   type PeriodUsage,
-  periodUsageKey,
   ratePeriod,
   type UsageAggregate,
 } from '@revstream/rating';
@@ -57,12 +56,21 @@ const fromRow = (r: RatingRow): PeriodUsage => ({
   } satisfies UsageAggregate,
 });
 
-/** Periods in one total order (the fold's keys), so concurrent transactions lock shared rows alike. */
-const sortedByKey = (periods: readonly PeriodUsage[]): PeriodUsage[] =>
-  periods
-    .map((p) => ({ p, k: periodUsageKey(p.tenantId, p.customerId, p.meter, p.period.start) }))
-    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
-    .map((x) => x.p);
+/** One total order of periods (tenant, customer, meter, period start), so concurrent transactions lock shared rows alike. */
+const comparePeriods = (a: PeriodUsage, b: PeriodUsage): number =>
+  a.tenantId !== b.tenantId
+    ? a.tenantId < b.tenantId ? -1 : 1
+    : a.customerId !== b.customerId
+      ? a.customerId < b.customerId ? -1 : 1
+      : a.meter !== b.meter
+        ? a.meter < b.meter ? -1 : 1
+        : a.period.start - b.period.start;
+
+/** The periods in that order; rows Postgres returns from a merge usually are already, and are not copied then. */
+const sortedByKey = (periods: readonly PeriodUsage[]): readonly PeriodUsage[] => {
+  for (let i = 1; i < periods.length; i++) if (comparePeriods(periods[i - 1]!, periods[i]!) > 0) return [...periods].sort(comparePeriods);
+  return periods;
+};
 
 /** A later reading wins `latest`; ties go to the greater key. The same rule as @revstream/rating's fold. */
 const LATER = (at: string, key: string, thanAt: string, thanKey: string): string =>
