@@ -22,6 +22,8 @@ import { workload } from './workload';
  * `ProjectionRunner.applyRecords` one partition batch after another (one connection), with the time
  * each of the handler's statements took from send to answer, and the CPU of Node and of the backend.
  * A tool for iterating on the handler's cost per event; `npm run bench:metering` is the figure.
+ * `PROFILE=<file>` writes a CPU profile of the apply phase; `HEAP_PROFILE=<file>` a sampling
+ * allocation profile (collected objects included), for DevTools' Memory tab.
  */
 interface Options {
   events: number;
@@ -124,6 +126,11 @@ async function main(options: Options): Promise<void> {
     const session = new Session();
     const post = (method: string, params?: object): Promise<unknown> =>
       new Promise((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+    if (process.env.HEAP_PROFILE) {
+      session.connect();
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    }
     if (process.env.PROFILE) {
       session.connect();
       await post('Profiler.enable');
@@ -146,6 +153,11 @@ async function main(options: Options): Promise<void> {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     const pg = ((await backendTicks()) - pg0) / 100;
+    if (process.env.HEAP_PROFILE) {
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: object };
+      writeFileSync(process.env.HEAP_PROFILE, JSON.stringify(profile));
+      session.disconnect();
+    }
     if (process.env.PROFILE) {
       const { profile } = (await post('Profiler.stop')) as { profile: object };
       writeFileSync(process.env.PROFILE, JSON.stringify(profile));
