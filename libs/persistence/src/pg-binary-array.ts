@@ -32,14 +32,16 @@ function header(buf: Buffer, type: ElementType, length: number, hasNulls: boolea
 export function textArray(values: ReadonlyArray<string | null>): Buffer {
   let bound = HEADER;
   let hasNulls = false;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v === null) hasNulls = true;
     else bound += 4 + v.length * 3; // a UTF-16 code unit is at most 3 UTF-8 bytes
   }
   bound += values.length * 4;
   const buf = Buffer.allocUnsafe(bound);
   let off = header(buf, 'text', values.length, hasNulls);
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v === null) {
       buf.writeInt32BE(-1, off);
       off += 4;
@@ -57,7 +59,8 @@ export function int8Array(values: ReadonlyArray<number | bigint | null>): Buffer
   const hasNulls = values.includes(null);
   const buf = Buffer.allocUnsafe(HEADER + values.length * 12);
   let off = header(buf, 'int8', values.length, hasNulls);
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v === null) {
       buf.writeInt32BE(-1, off);
       off += 4;
@@ -70,10 +73,21 @@ export function int8Array(values: ReadonlyArray<number | bigint | null>): Buffer
       continue;
     }
     if (!Number.isSafeInteger(v)) throw new RangeError(`int8Array: ${v} is not a safe integer`);
+    // Byte by byte: handing a value past 2^31 to writeUInt32BE boxes it (an allocation per element).
     const hi = Math.floor(v / TWO_32);
-    buf.writeInt32BE(8, off);
-    buf.writeInt32BE(hi, off + 4);
-    buf.writeUInt32BE(v - hi * TWO_32, off + 8);
+    const lo = v - hi * TWO_32;
+    buf[off] = 0;
+    buf[off + 1] = 0;
+    buf[off + 2] = 0;
+    buf[off + 3] = 8;
+    buf[off + 4] = (hi >> 24) & 0xff;
+    buf[off + 5] = (hi >> 16) & 0xff;
+    buf[off + 6] = (hi >> 8) & 0xff;
+    buf[off + 7] = hi & 0xff;
+    buf[off + 8] = (lo >>> 24) & 0xff;
+    buf[off + 9] = (lo >>> 16) & 0xff;
+    buf[off + 10] = (lo >>> 8) & 0xff;
+    buf[off + 11] = lo & 0xff;
     off += 12;
   }
   return buf.subarray(0, off);
@@ -84,7 +98,8 @@ export function int4Array(values: ReadonlyArray<number | null>): Buffer {
   const hasNulls = values.includes(null);
   const buf = Buffer.allocUnsafe(HEADER + values.length * 8);
   let off = header(buf, 'int4', values.length, hasNulls);
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v === null) {
       buf.writeInt32BE(-1, off);
       off += 4;
@@ -102,7 +117,8 @@ export function boolArray(values: ReadonlyArray<boolean | null>): Buffer {
   const hasNulls = values.includes(null);
   const buf = Buffer.allocUnsafe(HEADER + values.length * 5);
   let off = header(buf, 'bool', values.length, hasNulls);
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v === null) {
       buf.writeInt32BE(-1, off);
       off += 4;
