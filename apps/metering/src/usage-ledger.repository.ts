@@ -19,7 +19,7 @@ export class UsageLedgerRepository {
    */
   async claim(facts: readonly UsageFact[]): Promise<UsageFact[]> {
     if (facts.length === 0) return [];
-    const [result] = await this.tx.query<{ stored: number[] | null }>(
+    const [result] = await this.tx.query<{ skipped: number[] | null }>(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::numeric[], $8::bool[])
            WITH ORDINALITY AS r(tenant_id, customer_id, dedup_key, meter, occurred_ms, received_ms, value, keyed, i)
@@ -40,8 +40,11 @@ export class UsageLedgerRepository {
          ON CONFLICT DO NOTHING
          RETURNING tenant_id, customer_id, dedup_key, meter
        )
-       SELECT array_agg(f.i::int ORDER BY f.i) AS stored
-         FROM fresh f JOIN stored s ON s.tenant_id = f.tenant_id AND s.customer_id = f.customer_id AND s.dedup_key = f.dedup_key COLLATE "C" AND s.meter = f.meter`,
+       -- The readings that did not count (usually none or a few: less to send back than those that did).
+       SELECT array_agg(r.i::int ORDER BY r.i) AS skipped
+         FROM input r
+        WHERE NOT EXISTS (SELECT 1 FROM stored s
+                           WHERE s.tenant_id = r.tenant_id AND s.customer_id = r.customer_id AND s.dedup_key = r.dedup_key COLLATE "C" AND s.meter = r.meter)`,
       [
         textArray(facts.map((f) => f.tenantId)),
         textArray(facts.map((f) => f.customerId)),
@@ -55,8 +58,10 @@ export class UsageLedgerRepository {
     );
     // A reading whose primary key was already stored (its event id was counted before: a
     // republished record) is not returned; neither is one whose source key was claimed before.
-    const stored = result!.stored ?? [];
-    return stored.length === facts.length ? [...facts] : stored.map((i) => facts[i - 1]!);
+    const skipped = result!.skipped ?? [];
+    if (skipped.length === 0) return [...facts];
+    const skip = new Set(skipped);
+    return facts.filter((_, i) => !skip.has(i + 1));
   }
 
   /**
