@@ -14,7 +14,7 @@ describe('binary array parameters against the real Postgres', () => {
   });
 
   it('arrive as the same text, integers and booleans, nulls and empty arrays included', async () => {
-    const texts = ['plain', '', 'with "quotes", {braces} and \\backslash', 'ünïcødé 😀', 'NULL', null, ' spaced '];
+    const texts = ['plain', '', 'with "quotes", {braces} and \\backslash', 'ünïcødé 😀', 'ascii then é', 'x'.repeat(64), 'y'.repeat(63) + 'é', 'z'.repeat(200), 'NULL', null, ' spaced '];
     const [row] = (
       await client.query<{ t: Array<string | null>; e: string[]; i8: string[]; i4: number[]; b: Array<boolean | null> }>(
         'SELECT $1::text[] AS t, $2::text[] AS e, $3::bigint[]::text[] AS i8, $4::int[] AS i4, $5::bool[] AS b',
