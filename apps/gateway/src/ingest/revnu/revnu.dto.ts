@@ -1,4 +1,4 @@
-import { IsInt, IsPositive } from 'class-validator';
+import { IsInt, IsPositive, Max } from 'class-validator';
 import { IsNonEmptyString } from '../shared/validators';
 
 /** `POST /api/v1/usage` (seed 002). */
@@ -11,5 +11,7 @@ export class RevnuUsageDto {
 
   @IsInt({ message: 'must be a positive whole number' })
   @IsPositive({ message: 'must be a positive whole number' })
+  // Above 2^53 - 1 a JSON number is no longer an exact whole number (1e21, 1.8e308 are "integers").
+  @Max(Number.MAX_SAFE_INTEGER, { message: `must be at most ${Number.MAX_SAFE_INTEGER}` })
   value!: number;
 }
