@@ -117,8 +117,8 @@ describe('chaos: security across tenants, tokens at rest, emails, secrets, SQL i
     const usage = await query(`/v1/usage?customerId=${encodeURIComponent(USAGE_INJECTION)}`, a.tokens.read);
     expect(usage.status).toBe(200);
     expect((usage.body as { periods: Array<{ meter: string; value: number; eventCount: number }> }).periods.map((p) => [p.meter, p.value, p.eventCount]).sort()).toEqual([
-      ['api_calls', 42, 1],
       ['apiCalls', 7, 1],
+      ['api_calls', 42, 1],
     ]);
     // Every table is still there, with its rows.
     const db = new Client({ connectionString: stack.databaseUrl });
