@@ -1,5 +1,5 @@
-import { IsInt, IsPositive, Max } from 'class-validator';
-import { IsNonEmptyString } from '../shared/validators';
+import { IsInt, IsPositive } from 'class-validator';
+import { IsNonEmptyString, IsSafeMagnitude } from '../shared/validators';
 
 /** `POST /api/v1/usage` (seed 002). */
 export class RevnuUsageDto {
@@ -12,6 +12,6 @@ export class RevnuUsageDto {
   @IsInt({ message: 'must be a positive whole number' })
   @IsPositive({ message: 'must be a positive whole number' })
   // Above 2^53 - 1 a JSON number is no longer an exact whole number (1e21, 1.8e308 are "integers").
-  @Max(Number.MAX_SAFE_INTEGER, { message: `must be at most ${Number.MAX_SAFE_INTEGER}` })
+  @IsSafeMagnitude()
   value!: number;
 }
