@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Request, type Result } from 'autocannon';
 import { createEnvelope, encodeEnvelope, Topics } from '@revstream/events';
 import { createKafka, ensureTopics } from '@revstream/kafka';
-import { dropDatabase, ensureDatabase, runMigrations, sqlClient } from '@revstream/persistence';
-import { createTenancyDataSource, TenancyRepository } from '@revstream/tenancy';
+import { dropDatabase, ensureDatabase } from '@revstream/persistence';
 import { projectRoot } from '../../tools/shared/project-root';
 import { type ProducerLimit, producerLimit, withPerfTopic } from '../shared/kafka-limits';
+import { freePort } from '../shared/net';
+import { createBenchTenants } from '../shared/tenants';
 import { type BenchFigure, type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revlintBatches, revnuUsage, valuedRevenue } from './workload';
 
@@ -69,19 +69,8 @@ export function ingestOptionsFromEnv(): IngestOptions {
 
 const log = (line: string): void => void process.stderr.write(`[bench:ingest] ${line}\n`);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
 /** Peak resident set (VmHWM) and CPU seconds (user + system) of a process, from /proc. */
-function procStats(pid: number): { peakRssMiB: number; cpuSeconds: number } {
+export function procStats(pid: number): { peakRssMiB: number; cpuSeconds: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -293,15 +282,7 @@ export async function run(o: IngestOptions, given?: ProducerLimit): Promise<Inge
   await ensureTopics(setup.kafka, setup.topics, { partitions: 6, replicationFactor: 1 });
   try {
     // Tenants and their Revnu product, written as the CLI writes them.
-    const ds = createTenancyDataSource(setup.databaseUrl, 2);
-    await runMigrations(ds, setup.databaseUrl);
-    const repo = new TenancyRepository(sqlClient(ds));
-    for (let i = 0; i < o.tenants; i++) {
-      const t = await repo.createTenant(`bench ${i}`);
-      await repo.upsertProduct({ tenantId: t.tenantId, productId: 'prod_api', model: 'metered', eventName: 'api_calls', currency: 'USD', unitAmount: 2, flatAmount: null });
-      setup.tenants.push({ tenantId: t.tenantId, ingest: t.tokens.ingest, secret: t.tokens.secret, public: t.tokens.public });
-    }
-    await ds.destroy();
+    setup.tenants.push(...(await createBenchTenants(setup.databaseUrl, o.tenants)));
 
     const outcomes: Outcome[] = [];
     for (const mode of o.modes) outcomes.push(await measure(setup, mode, o));
