@@ -206,6 +206,8 @@ export async function run(o: E2eOptions): Promise<E2eResult> {
     const samples: Sample[] = [];
     const pending = new Set<Sample>();
     let inFlight = 0;
+    let responses = 0;
+    let lastError = '';
     let measuring = false;
 
     const send = (path: string, headers: Record<string, string>, body: string, events: number, sample?: Omit<Sample, 'respondedAt'>): void => {
@@ -218,6 +220,7 @@ export async function run(o: E2eOptions): Promise<E2eResult> {
           inFlight--;
           const at = performance.now();
           const code = res.statusCode ?? 0;
+          responses++;
           if (!measured) return;
           status[code] = (status[code] ?? 0) + 1;
           httpLatencies.push(at - sentAt);
@@ -231,8 +234,9 @@ export async function run(o: E2eOptions): Promise<E2eResult> {
           }
         });
       });
-      req.on('error', () => {
+      req.on('error', (error) => {
         inFlight--;
+        lastError = error.message;
         if (measured) errors++;
       });
       req.end(body);
@@ -285,6 +289,7 @@ export async function run(o: E2eOptions): Promise<E2eResult> {
       }, 5);
     });
     const measuredS = (performance.now() - measureStarted) / 1000;
+    log(`load sent: ${JSON.stringify(sent)}; ${responses} responses so far, ${inFlight} in flight${lastError ? `; last error: ${lastError}` : ''}`);
     while (inFlight > 0 && performance.now() - started < (totalS + o.drainS) * 1000) await sleep(20);
     drainDeadline = performance.now() + o.drainS * 1000;
     loadDone = true;
