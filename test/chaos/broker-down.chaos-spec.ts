@@ -118,7 +118,8 @@ describe('chaos: the broker stopped for 10 s during ingest (private broker, real
       lost: lost.length,
       duplicated: duplicated.length,
     });
-    expect(lost.map((s) => s.id).slice(0, 10)).toEqual([]);
+    const when = (s: Sent): string => `${s.id} ${s.status} sent ${s.sentAt - stoppedAt} ms after the stop, answered ${s.answeredAt - restartedAt} ms after the restart`;
+    expect(lost.map(when).slice(0, 10)).toEqual([]);
     expect(duplicated.map((s) => s.id).slice(0, 10)).toEqual([]);
     expect(sent.filter((s) => s.status >= 500 && s.status !== 502 && s.status !== 503)).toEqual([]);
   });
