@@ -135,6 +135,8 @@ export async function cleanRun(stack: IsolatedStack, app: ProjectionAppDefinitio
 /** A consumer app as `npm start` runs it: `node dist/apps/<app>/src/main.js`, in a process of its own. */
 export interface AppProcess {
   child: ChildProcess;
+  /** Its /health and /metrics listener. */
+  port: number;
   /** What it wrote to stderr so far (a failed start says why). */
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -143,15 +145,29 @@ export interface AppProcess {
 export async function spawnConsumerApp(app: 'metering' | 'billing' | 'cohorts', env: Record<string, string>): Promise<AppProcess> {
   buildOnce();
   const portVar = { metering: 'METERING_PORT', billing: 'BILLING_PORT', cohorts: 'COHORTS_PORT' }[app];
+  const port = await deadPort();
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'error', ...env, [portVar]: String(await deadPort()) },
+    env: { ...process.env, LOG_LEVEL: 'error', ...env, [portVar]: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-20_000)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, stderr: () => stderr, exited };
+  return { child, port, stderr: () => stderr, exited };
+}
+
+/** Records a consumer app process applied so far, from its /metrics (revstream_consumer_events_total, outcome applied); -1 while it does not answer. */
+export async function appliedByProcess(p: AppProcess): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('revstream_consumer_events_total{') && l.includes('outcome="applied"'))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  } catch {
+    return -1;
+  }
 }
 
 /** SIGKILLs a child and waits until it is gone. */
