@@ -116,7 +116,7 @@ async function startPipeline(env: Record<string, string>): Promise<Pipeline> {
   };
   const portEnv = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)]));
   for (const app of PIPELINE_APPS) {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(projectRoot(), 'dist', 'apps', app.entry)], {
+    const child = spawn(process.execPath, ['--enable-source-maps', ...(app.nodeArgs ?? []), join(projectRoot(), 'dist', 'apps', app.entry)], {
       env: { ...process.env, ...env, ...portEnv, ...app.env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

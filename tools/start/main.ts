@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
   for (const app of apps) {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(projectRoot(), 'dist', 'apps', app.entry)], {
+    const child = spawn(process.execPath, ['--enable-source-maps', ...(app.nodeArgs ?? []), join(projectRoot(), 'dist', 'apps', app.entry)], {
       env: { ...childEnv, ...app.env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -55,17 +55,14 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
           )
         ).map((r) => r.key),
       );
-      const byDocument = new Map<string, Array<{ event: E; dedup: string }>>();
-      for (const c of candidates) {
-        if (!claimed.delete(c.dedup)) continue; // already applied, or a repeat within this batch
-        const list = byDocument.get(c.key);
-        if (list) list.push(c);
-        else byDocument.set(c.key, [c]);
-      }
-      if (byDocument.size === 0) return { rejected: [] };
+      // Every occurrence of a claimed key stays a candidate, in log order: the first that applies
+      // wins and later ones are repeats; an occurrence that is rejected leaves the key to the next one.
+      // So the outcome never depends on where the batch boundaries fall.
+      const eligible = candidates.filter((c) => claimed.has(c.dedup));
+      if (eligible.length === 0) return { rejected: [] };
 
       // 2. Lock (in a global order, so two transactions never deadlock) and load the documents.
-      const keys = [...byDocument.keys()].sort();
+      const keys = [...new Set(eligible.map((c) => c.key))].sort();
       const lockIds = [...new Set(keys.map((k) => lockKey(`${projection.name}|${k}`)))].sort();
       await tx.query(`SELECT pg_advisory_xact_lock(id) FROM (SELECT unnest($1::bigint[]) AS id ORDER BY 1) ids`, [lockIds]);
       const loaded = new Map(
@@ -77,31 +74,36 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
         ).map((r) => [r.key, r.state]),
       );
 
-      // 3. Evolve, 4. render and diff.
-      const diff = new ReadModelDiff(readModel.tables);
+      // 3. Evolve, in log order across the batch.
+      const states = new Map<string, S>();
+      const applied = new Set<string>();
       const rejected: RejectedEvent[] = [];
-      const released: string[] = [];
+      for (const { event, key, dedup } of eligible) {
+        if (applied.has(dedup)) continue; // a repeat of an event that applied
+        const state = states.get(key) ?? loaded.get(key) ?? projection.initialState();
+        try {
+          states.set(key, projection.evolve(state, event));
+          applied.add(dedup);
+        } catch (error) {
+          const poison = error instanceof PoisonEventError ? error : undefined;
+          rejected.push({
+            event,
+            reason: poison?.reason ?? 'unprocessable',
+            detail: poison?.detail ?? (error instanceof Error ? error.message : String(error)),
+          });
+        }
+      }
+
+      // 4. Render and diff.
+      const diff = new ReadModelDiff(readModel.tables);
       const changedKeys: string[] = [];
       const changedStates: string[] = [];
       for (const key of keys) {
+        const state = states.get(key);
+        if (state === undefined) continue; // every event for it was rejected
         const before = loaded.get(key) ?? projection.initialState();
-        const beforeJson = loaded.has(key) ? JSON.stringify(before) : undefined;
-        let state = before;
-        for (const { event, dedup } of byDocument.get(key)!) {
-          try {
-            state = projection.evolve(state, event);
-          } catch (error) {
-            const poison = error instanceof PoisonEventError ? error : undefined;
-            rejected.push({
-              event,
-              reason: poison?.reason ?? 'unprocessable',
-              detail: poison?.detail ?? (error instanceof Error ? error.message : String(error)),
-            });
-            released.push(dedup);
-          }
-        }
         const afterJson = JSON.stringify(state);
-        if (afterJson === beforeJson) continue;
+        if (loaded.has(key) && afterJson === JSON.stringify(before)) continue;
         diff.add(readModel.render(key, before), readModel.render(key, state));
         changedKeys.push(key);
         changedStates.push(afterJson);
@@ -115,7 +117,8 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
           [projection.name, changedKeys, changedStates],
         );
       }
-      // A rejected event did not apply: its key is free again, so a corrected resend is not a "duplicate".
+      // A key none of whose occurrences applied is free again, so a corrected resend is not a "duplicate".
+      const released = [...claimed].filter((k) => !applied.has(k));
       if (released.length > 0) {
         await tx.query(`DELETE FROM ${tx.schema}.processed_keys WHERE key = ANY($1::text[])`, [released]);
       }

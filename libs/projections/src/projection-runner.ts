@@ -241,7 +241,8 @@ export class ProjectionRunner {
       [handler.name, topic, partition],
     );
     const applied = BigInt(checkpoint!.offset);
-    const fresh = records.filter((r) => BigInt(r.offset) > applied);
+    // Records come in offset order: when the first is past the checkpoint, all are (no BigInt per record).
+    const fresh = BigInt(records[0]!.offset) > applied ? records : records.filter((r) => BigInt(r.offset) > applied);
     if (fresh.length === 0) {
       processed.inc({ consumer: handler.name, topic, outcome: 'redelivered' }, records.length);
       return 0;
