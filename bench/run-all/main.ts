@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const stages: Record<Stage, () => Promise<void>> = {
     limits: async () => {
       const recordSize = envelopeSize();
-      limits = await runLimits({ brokers, records: quick ? 100_000 : 1_000_000, recordSize, partitions: 6 });
+      limits = await runLimits({ brokers, records: quick ? 300_000 : 1_000_000, recordSize, partitions: 6 });
       details.limits = limits;
       rows.push(
         { stage: 'Kafka', figure: 'ProducerPerformance, acks=all, idempotent', value: Math.round(limits.producer.recordsPerSec), unit: 'records/s', notes: `${recordSize} B records (our envelopes' mean size), ${fmt(limits.producer.records)} records; p50 ${limits.producer.p50Ms} ms, p99 ${limits.producer.p99Ms} ms` },
