@@ -1,5 +1,6 @@
 // Three tiers, named by suffix: *.spec.ts (pure), *.int-spec.ts (real Kafka + Postgres),
-// *.e2e-spec.ts (HTTP -> Kafka -> Postgres). `npm test` runs all three; each has its own script.
+// *.e2e-spec.ts (HTTP -> Kafka -> Postgres), and *.chaos-spec.ts (faults, bad input, security).
+// `npm test` runs them all; each has its own script.
 const { existsSync, readFileSync } = require('node:fs');
 const swcrc = JSON.parse(readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 
@@ -24,5 +25,8 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
     { ...withServices, displayName: 'int', testMatch: ['**/*.int-spec.ts'] },
     { ...withServices, displayName: 'e2e', testMatch: ['**/*.e2e-spec.ts'] },
+    // Reliability and security (issue 10): faults injected into real processes, a private broker and
+    // a private Postgres cluster where a scenario stops one. `npm run test:chaos`, in band (2 cores).
+    { ...withServices, displayName: 'chaos', testMatch: ['**/*.chaos-spec.ts'] },
   ],
 };

@@ -39,7 +39,7 @@ const program = new Command()
   .option('--keep', 'keep the database and topics afterwards', false)
   .option('--no-write', 'do not write bench/results');
 
-interface Options {
+export interface BillingOptions {
   events: number;
   tenants: number;
   eventsPerCustomer: number;
@@ -55,7 +55,7 @@ const log = (line: string): void => void process.stdout.write(`[bench:billing] $
 const seconds = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e9;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function preload(publisher: EventPublisher, options: Options): Promise<number> {
+async function preload(publisher: EventPublisher, options: BillingOptions): Promise<number> {
   const customersPerTenant = Math.ceil(options.events / options.tenants / options.eventsPerCustomer);
   const tenants = Array.from({ length: options.tenants }, (_, i) => `tn_bench_${i}`);
   let chunk: Envelope[] = [];
@@ -114,8 +114,19 @@ async function baseline(ds: DataSource, from: string, to: string, batch: number)
   return { rows: total, seconds: seconds(started), byTable };
 }
 
-async function main(): Promise<void> {
-  const options = program.parse().opts<Options>();
+export interface BillingResult {
+  events: number;
+  preload: { seconds: number; eventsPerSecond: number };
+  projection: { seconds: number; eventsPerSecond: number };
+  baseline: { method: string; batch: number; rows: number; rowsByTable: Record<string, number>; seconds: number; rowsPerSecond: number; eventsPerSecondEquivalent: number };
+  ratio: number;
+  deadLetters: number;
+  mrrMovements: number;
+  target: { eventsPerSecond: number; met: boolean };
+}
+
+/** Preload, project, baseline (see above); writes bench/results/billing-<date>.* when options.write. */
+export async function run(options: BillingOptions): Promise<BillingResult> {
   const brokers = process.env.KAFKA_BROKERS ?? DEFAULT_KAFKA_BROKERS;
   const base = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
@@ -195,6 +206,7 @@ async function main(): Promise<void> {
       target: { eventsPerSecond: 20_000, met: eventsPerSecond >= 20_000 },
     };
     if (options.write) writeResults(result);
+    return result;
   } finally {
     await runner?.stop();
     await publisher.disconnect();
@@ -220,7 +232,7 @@ function writeResults(result: Record<string, unknown> & { date: string }): void 
   const name = `billing-${result.date.slice(0, 10)}`;
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const r = result as unknown as {
-    events: number; deadLetters: number; mrrMovements: number; machine: { cpus: number; cpu: string; node: string }; options: Options;
+    events: number; deadLetters: number; mrrMovements: number; machine: { cpus: number; cpu: string; node: string }; options: BillingOptions;
     preload: { seconds: number; eventsPerSecond: number }; projection: { seconds: number; eventsPerSecond: number };
     baseline: { rows: number; rowsByTable: Record<string, number>; seconds: number; rowsPerSecond: number; eventsPerSecondEquivalent: number; batch: number };
     ratio: number; target: { met: boolean };
@@ -248,10 +260,12 @@ Rows by table: ${Object.entries(r.baseline.rowsByTable).map(([t, n]) => `${t} ${
   log(`wrote bench/results/${name}.md and .json`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench:billing failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  run(program.parse().opts<BillingOptions>()).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`bench:billing failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

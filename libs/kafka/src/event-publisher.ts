@@ -46,17 +46,21 @@ const producedRecords = counter('revstream_kafka_produced_records_total', 'Recor
  * requests' events and only one request is ever in flight, as the idempotent producer needs.
  */
 export class EventPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private queue: Pending[] = [];
   private flushing = false;
   private connected: Promise<void> | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly topics: Topics,
     private readonly options: EventPublisherOptions,
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.createProducer();
+  }
+
+  private createProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -65,6 +69,20 @@ export class EventPublisher {
       // Bounded, so an outage turns into a 503 rather than a request that hangs; see docs/events.md.
       retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 },
     });
+  }
+
+  /**
+   * After a produce request failed, its records may still have been written (the broker went away
+   * before answering). kafkajs then rolls the partitions' sequence numbers back, so the next request,
+   * with other records, would reuse them, and the broker would take it for a retry of the written one:
+   * answer success and drop it (acknowledged, yet lost). A new producer gets a new producer id, whose
+   * sequences the broker has never seen.
+   */
+  private async resetProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.createProducer();
+    this.connected = undefined;
+    await old.disconnect().catch(() => undefined);
   }
 
   connect(): Promise<void> {
@@ -169,6 +187,7 @@ export class EventPublisher {
       this.options.logger?.warn({ err: error }, 'Kafka did not acknowledge a produce request');
       const failure = new KafkaUnavailableError(`Kafka did not acknowledge: ${error instanceof Error ? error.message : String(error)}`, error);
       for (const p of group) p.reject(failure);
+      await this.resetProducer();
     }
   }
 }

@@ -1,3 +1,4 @@
 export * from './test-environment';
 export * from './isolated-stack';
 export * from './kafka-helpers';
+export * from './private-services';

@@ -27,9 +27,18 @@ function required(name: 'KAFKA_BROKERS' | 'DATABASE_URL'): string {
  * A database and a topic prefix of this test file's own, on the real broker and server, so test
  * files can run in parallel and leave nothing behind.
  */
-export async function isolatedStack(label: string, options: { partitions?: number } = {}): Promise<IsolatedStack> {
-  const kafkaBrokers = required('KAFKA_BROKERS');
-  const base = new URL(required('DATABASE_URL'));
+export async function isolatedStack(
+  label: string,
+  options: {
+    partitions?: number;
+    /** Another broker than the run's (a private one a test stops: startPrivateKafka). */
+    kafkaBrokers?: string;
+    /** Another server than the run's (a private one a test restarts: startPrivatePostgres). */
+    serverUrl?: string;
+  } = {},
+): Promise<IsolatedStack> {
+  const kafkaBrokers = options.kafkaBrokers ?? required('KAFKA_BROKERS');
+  const base = new URL(options.serverUrl ?? required('DATABASE_URL'));
   const suffix = randomBytes(4).toString('hex');
   const safe = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
   base.pathname = `/rs_test_${safe}_${suffix}`;

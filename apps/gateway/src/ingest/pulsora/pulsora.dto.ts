@@ -1,6 +1,6 @@
 import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, ValidateIf } from 'class-validator';
 import { PULSORA_ACTIVITY_KINDS, PULSORA_REVENUE_EVENT_TYPES, type PulsoraRevenueEventType } from '@revstream/events';
-import { FitsCurrency, IsCurrencyCode, IsJsonObject, IsNonEmptyString } from '../shared/validators';
+import { FitsCurrency, FitsMinorUnits, IsCurrencyCode, IsJsonObject, IsNonEmptyString } from '../shared/validators';
 
 export const PULSORA_TYPES = ['revenue', ...PULSORA_ACTIVITY_KINDS] as const;
 export type PulsoraType = (typeof PULSORA_TYPES)[number];
@@ -23,6 +23,7 @@ export class PulsoraRevenueDataDto {
 
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number' })
   @FitsCurrency('currency')
+  @FitsMinorUnits('currency')
   amount!: number;
 
   @IsOptional() @ValidateIf(notNull) @IsCurrencyCode()
@@ -43,6 +44,7 @@ export class PulsoraRevenueDataDto {
   @IsOptional() @ValidateIf(notNull)
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number' })
   @FitsCurrency('currency')
+  @FitsMinorUnits('currency')
   mrr_impact?: number | null;
 
   @IsOptional() @ValidateIf(notNull) @IsBoolean({ message: 'must be a boolean' })

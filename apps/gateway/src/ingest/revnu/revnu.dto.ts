@@ -1,5 +1,5 @@
 import { IsInt, IsPositive } from 'class-validator';
-import { IsNonEmptyString } from '../shared/validators';
+import { IsNonEmptyString, IsSafeMagnitude } from '../shared/validators';
 
 /** `POST /api/v1/usage` (seed 002). */
 export class RevnuUsageDto {
@@ -11,5 +11,7 @@ export class RevnuUsageDto {
 
   @IsInt({ message: 'must be a positive whole number' })
   @IsPositive({ message: 'must be a positive whole number' })
+  // Above 2^53 - 1 a JSON number is no longer an exact whole number (1e21, 1.8e308 are "integers").
+  @IsSafeMagnitude()
   value!: number;
 }

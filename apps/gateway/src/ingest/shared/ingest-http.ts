@@ -10,8 +10,24 @@ import { sourceOfUrl } from './ingest-source';
  *  - errors come back in each endpoint's seed format (IngestExceptionFilter), Fastify's own included;
  *  - `text/plain` bodies are parsed as JSON on Pulsora's endpoint (browsers' `navigator.sendBeacon`
  *    sends them so) and refused with 415 elsewhere, like any content type that is not JSON;
+ *  - bodies nested deeper than MAX_BODY_DEPTH are refused with 400 right after parsing (the DTO,
+ *    secret and email walkers recurse, and would overflow the stack: a 500);
  *  - requests are counted by source and status.
  */
+export const MAX_BODY_DEPTH = 64;
+
+/** Whether a parsed JSON value nests arrays/objects deeper than `limit` (iterative: never overflows). */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 const JSON_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const TEXT_TYPE = /^\s*text\/plain\s*(?:;|$)/i;
 
@@ -35,6 +51,13 @@ export function installIngestHttp(app: NestFastifyApplication, logger: Logger): 
       return;
     }
     done(null, payload);
+  });
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    if (sourceOfUrl(request.url) !== null && nestedDeeperThan(request.body, MAX_BODY_DEPTH)) {
+      done(new IngestError('invalid', [`body: nested deeper than ${MAX_BODY_DEPTH} levels`]));
+      return;
+    }
+    done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const source = sourceOfUrl(request.url);

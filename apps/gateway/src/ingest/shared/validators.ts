@@ -1,5 +1,5 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
-import { CURRENCY_PATTERN, excessDecimals } from '@revstream/money';
+import { CURRENCY_PATTERN, excessDecimals, MoneyError, toMinorUnits } from '@revstream/money';
 
 /**
  * Custom class-validator rules the seeds need. Messages are written without the property name: the
@@ -58,6 +58,33 @@ export const FitsCurrency = (currencyField: string, options?: ValidationOptions)
     },
     options,
   );
+
+/**
+ * A money amount in major units whose value in minor units is an exact integer (at most 2^53 - 1):
+ * 1e21 USD is a finite number with no decimals, yet no amount of money this pipeline can add exactly.
+ */
+export const FitsMinorUnits = (currencyField: string, options?: ValidationOptions): PropertyDecorator =>
+  rule(
+    'fitsMinorUnits',
+    `is too large: in minor units it must be at most ${Number.MAX_SAFE_INTEGER}`,
+    (v, o) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return true; // IsNumber reports it
+      const currency = typeof o[currencyField] === 'string' && CURRENCY_PATTERN.test((o[currencyField] as string).toUpperCase()) ? (o[currencyField] as string) : 'USD';
+      if (excessDecimals(v, currency) > 0) return true; // FitsCurrency reports it
+      try {
+        toMinorUnits(v, currency);
+        return true;
+      } catch (error) {
+        if (error instanceof MoneyError) return false;
+        throw error;
+      }
+    },
+    options,
+  );
+
+/** An integer amount in minor units (or a count) that JSON carries exactly: at most 2^53 - 1 either way. */
+export const IsSafeMagnitude = (options?: ValidationOptions): PropertyDecorator =>
+  rule('isSafeMagnitude', `must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`, (v) => typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) <= Number.MAX_SAFE_INTEGER, options);
 
 /** Revenium's payload: metric name to finite number, at least one. */
 export const IsMetricMap = (options?: ValidationOptions): PropertyDecorator =>

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { PRICE_INTERVALS, type PriceInterval, SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '@revstream/events';
-import { IsCurrencyCode, IsNonEmptyString, IsTierBound } from '../shared/validators';
+import { IsCurrencyCode, IsNonEmptyString, IsSafeMagnitude, IsTierBound } from '../shared/validators';
 
 /**
  * Valued `category: "revenue"` bodies (seed 003). Timestamps are Unix seconds and amounts integer
@@ -32,8 +32,8 @@ export class ValuedSubscriptionDto {
 }
 
 export class ValuedPriceTierDto {
-  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) unit_amount?: number | null;
-  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) flat_amount?: number | null;
+  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) @IsSafeMagnitude() unit_amount?: number | null;
+  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) @IsSafeMagnitude() flat_amount?: number | null;
   @IsOptional() @IsTierBound() up_to?: number | 'inf' | null;
 }
 
@@ -49,7 +49,7 @@ export class ValuedPriceDto {
   @IsOptional() @ValidateIf(notNull) @oneOf(['graduated', 'volume']) tiers_mode?: 'graduated' | 'volume' | null;
   @IsOptional() @ValidateIf(notNull) @oneOf(['licensed', 'metered']) usage_type?: 'licensed' | 'metered' | null;
   @IsCurrencyCode() currency!: string;
-  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) unit_amount?: number | null;
+  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) @IsSafeMagnitude() unit_amount?: number | null;
   @IsOptional() @ValidateIf(notNull) @IsBoolean({ message: 'must be a boolean' }) active?: boolean | null;
   @IsOptional() @ValidateIf(notNull) @IsArray({ message: 'must be an array of tiers' }) @ValidateNested({ each: true }) @Type(() => ValuedPriceTierDto)
   tiers?: ValuedPriceTierDto[] | null;
@@ -73,9 +73,9 @@ export class ValuedSubscriptionItemDto {
 export class ValuedInvoiceItemDto {
   @IsNonEmptyString() source_key!: string;
   @IsOptional() @ValidateIf(notNull) @IsInt({ message: 'must be an integer' }) quantity?: number | null;
-  @IsInt(MINOR_UNITS) amount!: number;
+  @IsInt(MINOR_UNITS) @IsSafeMagnitude() amount!: number;
   @IsOptional() @ValidateIf(notNull) @IsString({ message: 'must be a string' }) description?: string | null;
-  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) amount_excluding_tax?: number | null;
+  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) @IsSafeMagnitude() amount_excluding_tax?: number | null;
   @IsOptional() @ValidateIf(notNull) @IsBoolean({ message: 'must be a boolean' }) proration?: boolean | null;
   @IsOptional() @ValidateIf(notNull) @IsInt(UNIX_SECONDS) period_start?: number | null;
   @IsOptional() @ValidateIf(notNull) @IsInt(UNIX_SECONDS) period_end?: number | null;
@@ -84,14 +84,14 @@ export class ValuedInvoiceItemDto {
 export class ValuedInvoiceDto {
   @IsNonEmptyString() source_key!: string;
   @IsOptional() @ValidateIf(notNull) @IsString({ message: 'must be a string' }) subscription?: string | null;
-  @IsInt(MINOR_UNITS) total!: number;
+  @IsInt(MINOR_UNITS) @IsSafeMagnitude() total!: number;
   @IsCurrencyCode() currency!: string;
   @IsNonEmptyString() status!: string;
   @IsOptional() @ValidateIf(notNull) @IsInt(UNIX_SECONDS) finalized_at?: number | null;
   @IsOptional() @ValidateIf(notNull) @IsInt(UNIX_SECONDS) paid_at?: number | null;
-  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) subtotal?: number | null;
-  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) discount?: number | null;
-  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) tax?: number | null;
+  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) @IsSafeMagnitude() subtotal?: number | null;
+  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) @IsSafeMagnitude() discount?: number | null;
+  @IsOptional() @ValidateIf(notNull) @IsInt(MINOR_UNITS) @IsSafeMagnitude() tax?: number | null;
   @IsOptional() @ValidateIf(notNull) @IsArray({ message: 'must be an array of invoice items' }) @ValidateNested({ each: true }) @Type(() => ValuedInvoiceItemDto)
   invoice_items?: ValuedInvoiceItemDto[] | null;
 }

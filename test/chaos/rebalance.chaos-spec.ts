@@ -1,0 +1,88 @@
+import type { EventPublisher } from '@revstream/kafka';
+import { eventually, isolatedStack, type IsolatedStack } from '@revstream/testing';
+import { meteringApp } from '../../apps/metering/src/metering.app';
+import {
+  appCaughtUp,
+  appChecksums,
+  appliedByProcess,
+  appliedSoFar,
+  type AppProcess,
+  CHAOS_SEED,
+  chaosPublisher,
+  cleanRun,
+  differences,
+  meteringWorkload,
+  publishAll,
+  report,
+  spawnConsumerApp,
+  stopApp,
+} from './chaos-harness';
+
+const EVENTS = 45_000;
+
+/**
+ * A rebalance mid-stream: the metering app runs as a process; a second instance joins its consumer
+ * group while events arrive (the partitions are split), takes part, and leaves (SIGTERM) while events
+ * still arrive (the first takes its partitions back). The tables must equal a clean run's.
+ */
+describe('chaos: a second consumer instance joins, then leaves, mid-stream (real Kafka + Postgres)', () => {
+  let stack: IsolatedStack;
+  let publisher: EventPublisher;
+
+  beforeAll(async () => {
+    stack = await isolatedStack('chaos_rebalance', { partitions: 4 });
+    publisher = chaosPublisher(stack);
+  });
+  afterAll(async () => {
+    await publisher.disconnect();
+    await stack.cleanup();
+  });
+
+  it('gives tables identical to a clean run', async () => {
+    const seed = CHAOS_SEED + 2;
+    process.stdout.write(`[chaos] rebalance: seed ${seed}\n`);
+    const events = meteringWorkload(EVENTS, seed, 'rb');
+    const third = Math.floor(EVENTS / 3);
+    const first = await spawnConsumerApp('metering', stack.env);
+    let second: AppProcess | undefined;
+    let joinedAt = 0;
+    let leftAt = 0;
+    let secondApplied = 0;
+    try {
+      await publishAll(publisher, events.slice(0, third), 1_000);
+      joinedAt = await eventually(() => appliedSoFar(stack.databaseUrl, meteringApp), (n) => n > 0, 120_000, 50);
+      second = await spawnConsumerApp('metering', stack.env);
+      // Part 2 arrives while the group rebalances onto two members.
+      await publishAll(publisher, events.slice(third, 2 * third), 1_000);
+      secondApplied = await eventually(() => appliedByProcess(second!), (n) => n > 0, 120_000, 100);
+      leftAt = await appliedSoFar(stack.databaseUrl, meteringApp);
+      await stopApp(second);
+      // Part 3 arrives after it left.
+      await publishAll(publisher, events.slice(2 * third), 1_000);
+      expect(await eventually(() => appCaughtUp(stack, meteringApp, stack.databaseUrl), Boolean, 300_000, 500)).toBe(true);
+      expect({ exitCode: first.child.exitCode }).toEqual({ exitCode: null });
+      expect(await appliedByProcess(first)).toBeGreaterThan(0);
+    } finally {
+      if (second) await stopApp(second);
+      await stopApp(first);
+    }
+    expect(secondApplied).toBeGreaterThan(0);
+    expect(leftAt).toBeLessThan(EVENTS);
+
+    const chaos = await appChecksums(stack.databaseUrl, meteringApp);
+    const clean = await cleanRun(stack, meteringApp, publisher);
+    expect(differences(chaos, clean)).toEqual([]);
+    const ledger = (s: typeof chaos): number => s.find((t) => t.table === 'usage_ledger')!.rows;
+    report('rebalance', {
+      seed,
+      events: EVENTS,
+      joinedAt,
+      leftAt,
+      secondApplied,
+      tables: chaos.length,
+      ledgerRows: ledger(chaos),
+      lost: Math.max(0, ledger(clean) - ledger(chaos)),
+      duplicated: Math.max(0, ledger(chaos) - ledger(clean)),
+    });
+  });
+});
