@@ -155,7 +155,7 @@ async function main(): Promise<void> {
       });
     },
     metering: async () => {
-      const r = await runMetering({ events: quick ? 50_000 : 1_000_000, customers: quick ? 5_000 : 20_000, partitions: 6, batch: 5_000, concurrency: 6, seed: 42, keep: false, profile: false, write: false });
+      const r = await runMetering({ events: quick ? 50_000 : 1_000_000, customers: quick ? 5_000 : 20_000, partitions: 6, batch: 20_000, fetchBytes: 8 * 1024 * 1024, concurrency: 6, seed: 42, keep: false, profile: false, write: false }); // as the metering app runs (tools/start/pipeline-apps.ts)
       details.metering = r.report;
       rows.push({
         stage: 'metering projector',
