@@ -162,10 +162,13 @@ export class ReadModelDiff {
   /**
    * Writes the difference: a DELETE, an upsert, and additive increments per table, each one statement.
    * Rows go in primary-key order, so concurrent transactions lock shared rows in the same order.
+   * Additive tables go last: their rows are shared by every document, so a concurrent batch waits on
+   * them from this statement until the commit; the caller should write them as late as it can.
    */
   async write(tx: ProjectionTx): Promise<void> {
     const sorted = <R>(m: Map<string, R>): R[] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-    for (const table of this.tables) {
+    const ordered = [...this.tables.filter((t) => t.mode === 'replace'), ...this.tables.filter((t) => t.mode !== 'replace')];
+    for (const table of ordered) {
       const t = `${tx.schema}.${quote(table.name)}`;
       const pkCols = table.primaryKey;
       const deletes = sorted(this.deletes.get(table.name)!);
