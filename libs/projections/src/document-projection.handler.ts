@@ -32,6 +32,9 @@ export interface DocumentHandlerOptions {
 
 export const DEFAULT_DOCUMENT_CACHE_SIZE = 50_000;
 
+/** Documents per upsert statement: two parameters each, under Postgres's 65,535 parameters. */
+const DOCUMENTS_PER_STATEMENT = 10_000;
+
 interface Loaded<S> {
   readonly state: S;
   /** Its rendering, when the cache has it. */
@@ -185,15 +188,27 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
         changed.push({ key, state, rendered });
       }
       if (changed.length > 0) {
-        const written = await tx.query<{ key: string; xmin: string }>(
-          `INSERT INTO ${tx.schema}.documents (projection, key, state)
-           SELECT $1, k, s::jsonb FROM unnest($2::text[], $3::text[]) AS d(k, s)
-           ON CONFLICT (projection, key) DO UPDATE SET state = EXCLUDED.state
-           RETURNING key, xmin::text AS xmin`,
-          // A text[] costs pg some escaping here, but Postgres parses it faster than one jsonb of every
-          // document (jsonb_to_recordset: 370-470 ms against 270 ms for 2,500 billing documents).
-          [projection.name, changed.map((c) => c.key), changed.map((c) => JSON.stringify(c.state))],
-        );
+        // One parameter per document: a text[] made pg escape every quote of every document and build
+        // one rope string of them all (escaping, flattening and measuring it was ~14% of the process's CPU).
+        const written: Array<{ key: string; xmin: string }> = [];
+        for (let from = 0; from < changed.length; from += DOCUMENTS_PER_STATEMENT) {
+          const slice = changed.slice(from, from + DOCUMENTS_PER_STATEMENT);
+          const params: string[] = [projection.name];
+          const values: string[] = [];
+          for (const c of slice) {
+            params.push(c.key, JSON.stringify(c.state));
+            values.push(`($${params.length - 1}, $${params.length})`);
+          }
+          written.push(
+            ...(await tx.query<{ key: string; xmin: string }>(
+              `INSERT INTO ${tx.schema}.documents (projection, key, state)
+               SELECT $1, d.k, d.s::jsonb FROM (VALUES ${values.join(', ')}) AS d(k, s)
+               ON CONFLICT (projection, key) DO UPDATE SET state = EXCLUDED.state
+               RETURNING key, xmin::text AS xmin`,
+              params,
+            )),
+          );
+        }
         // Kept even if this transaction rolls back: the row then keeps its old xmin, so the entry never matches.
         const xminOf = new Map(written.map((r) => [r.key, r.xmin]));
         for (const c of changed) cache.set(tx.schema, c.key, { xmin: xminOf.get(c.key)!, state: c.state, rendered: c.rendered });
