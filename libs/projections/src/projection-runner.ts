@@ -125,17 +125,14 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     const { kafka, handler, logger } = this.options;
     const groupId = this.options.groupId ?? `${this.options.topics.prefix}.${handler.name}.v${handler.version}.${await this.generation()}`;
-    // Fetch enough to fill a transaction: at 2 MiB per partition, billing's ~2 kB records gave
-    // transactions of ~2,000 records whatever CONSUMER_MAX_BATCH said.
-    const maxBytesPerPartition = Math.max(2 * 1024 * 1024, (this.options.maxRecordsPerTransaction ?? 5_000) * 2048);
     const consumer = kafka.consumer({
       groupId,
       sessionTimeout: 30_000,
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 100,
-      maxBytesPerPartition,
-      maxBytes: Math.max(16 * 1024 * 1024, maxBytesPerPartition * (this.options.concurrency ?? 2)),
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
       retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
     });
     this.consumer = consumer;
