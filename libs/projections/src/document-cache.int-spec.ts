@@ -58,8 +58,8 @@ describe('document cache: a document written elsewhere since, or by a rolled-bac
 
   it('two instances taking turns on the same documents (two partitions, a rebalance) count every event once', async () => {
     const ds = await openSchema();
-    const a = runner(ds, documentProjectionHandler(tallyProjection, tallyReadModel));
-    const b = runner(ds, documentProjectionHandler(tallyProjection, tallyReadModel));
+    const a = runner(ds, documentProjectionHandler(tallyProjection, tallyReadModel, { cacheSize: 100 }));
+    const b = runner(ds, documentProjectionHandler(tallyProjection, tallyReadModel, { cacheSize: 100 }));
     const topic = stack.topics.raw('revnu');
     const customers = ['cus_1', 'cus_2', 'cus_3'];
     let id = 0;
@@ -84,7 +84,7 @@ describe('document cache: a document written elsewhere since, or by a rolled-bac
   it('a batch whose transaction rolled back after the handler wrote leaves nothing behind, in Postgres or in the cache', async () => {
     const ds = await openSchema();
     await ds.query(`TRUNCATE tally.tallies, tally.tally_daily, tally.documents, tally.processed_keys, tally.checkpoints`);
-    const handler = documentProjectionHandler(tallyProjection, tallyReadModel);
+    const handler = documentProjectionHandler(tallyProjection, tallyReadModel, { cacheSize: 100 });
     const r = runner(ds, handler);
     const topic = stack.topics.raw('revnu');
     await r.applyRecords(topic, 0, [record(usage(100, 'cus_1', 5), 0)]);

@@ -25,12 +25,15 @@ export interface DocumentHandlerOptions {
   /**
    * Documents (state and rendering) kept in memory after this instance writes them, so the next batch
    * that touches one skips loading, parsing and rendering it again. Bounded, least recently used first
-   * out; 0 turns it off. Each entry costs roughly its document's size twice (state and rows).
+   * out; 0 (the default) turns it off. Each entry costs roughly its document's size twice (state and
+   * rows), and it is off by default because for billing that costs more than it saves: the cached
+   * objects live long enough to be promoted and marked by every major GC (bench:billing, 200k events:
+   * 126-141 µs of CPU per event without it, 147-158 µs with it; docs/performance-billing.md).
    */
   readonly cacheSize?: number;
 }
 
-export const DEFAULT_DOCUMENT_CACHE_SIZE = 50_000;
+export const DEFAULT_DOCUMENT_CACHE_SIZE = 0;
 
 /** Documents per upsert statement: two parameters each, under Postgres's 65,535 parameters. */
 const DOCUMENTS_PER_STATEMENT = 10_000;
