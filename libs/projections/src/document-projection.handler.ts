@@ -3,24 +3,6 @@ import type { ProjectionHandler, RejectedEvent } from './projection-handler';
 import type { ProjectionTx } from './projection-tx';
 import { jsonEqual, ReadModelDiff, type ReadModel, type RenderedRows } from './read-model';
 
-/**
- * FNV-1a 64-bit over UTF-16 code units, as a signed bigint string: the advisory lock id of a document.
- * Computed on two 32-bit halves with Math.imul (no bigint per character); the same ids as the bigint form.
- */
-export function lockKey(text: string): string {
-  // offset basis 0xcbf29ce484222325; prime 0x100000001b3 = 2^40 + 0x1b3
-  let hi = 0xcbf29ce4;
-  let lo = 0x84222325;
-  for (let i = 0; i < text.length; i++) {
-    lo = (lo ^ text.charCodeAt(i)) >>> 0;
-    // (hi·2^32 + lo)·(2^40 + 0x1b3) mod 2^64: lo·0x1b3 < 2^41 is exact in a double
-    const m = lo * 0x1b3;
-    hi = (Math.imul(hi, 0x1b3) + (lo << 8) + Math.floor(m / 0x100000000)) | 0;
-    lo = m >>> 0;
-  }
-  return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString();
-}
-
 export interface DocumentHandlerOptions {
   /**
    * Documents (state and rendering) kept in memory after this instance writes them, so the next batch
@@ -133,10 +115,17 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
       const eligible = candidates.filter((c) => claimed.has(c.dedup));
       if (eligible.length === 0) return { rejected: [] };
 
-      // 2. Lock (in a global order, so two transactions never deadlock) and load the documents.
+      // 2. Lock and load the documents the batch touches, with row locks in key order (two instances never
+      //    interleave on one, and two transactions never deadlock). Row locks live in the rows, not in
+      //    Postgres's shared lock table: an advisory lock per document took a slot each, and a few
+      //    concurrent batches of thousands of documents exhausted it ("out of shared memory").
+      //    A document seen for the first time gets a placeholder row (JSON null) to lock.
       const keys = [...new Set(eligible.map((c) => c.key))].sort();
-      const lockIds = [...new Set(keys.map((k) => lockKey(`${projection.name}|${k}`)))].sort();
-      await tx.query(`SELECT pg_advisory_xact_lock(id) FROM (SELECT unnest($1::bigint[]) AS id ORDER BY 1) ids`, [lockIds]);
+      await tx.query(
+        `INSERT INTO ${tx.schema}.documents (projection, key, state)
+         SELECT $1, k, 'null'::jsonb FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
+        [projection.name, keys],
+      );
       // Only documents this instance did not write last (or no longer holds) come back with their state:
       // a cached document is current exactly when the row's xmin is still the one our write returned.
       // (A snapshot: concurrent batches of other partitions may evict entries while this one waits.)
@@ -146,12 +135,14 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
         if (hit !== undefined) hits.set(key, hit);
       }
       const loaded = new Map<string, Loaded<S>>();
-      for (const row of await tx.query<{ key: string; xmin: string; state: S | null }>(
-        `SELECT d.key, d.xmin::text AS xmin, CASE WHEN d.xmin::text = c.x THEN NULL ELSE d.state END AS state
+      for (const row of await tx.query<{ key: string; placeholder: boolean; state: S | null }>(
+        `SELECT d.key, d.state = 'null'::jsonb AS placeholder, CASE WHEN d.xmin::text = c.x THEN NULL ELSE d.state END AS state
            FROM ${tx.schema}.documents d LEFT JOIN unnest($3::text[], $4::text[]) AS c(k, x) ON c.k = d.key
-          WHERE d.projection = $1 AND d.key = ANY($2::text[])`,
+          WHERE d.projection = $1 AND d.key = ANY($2::text[])
+          ORDER BY d.key FOR UPDATE OF d`,
         [projection.name, keys, [...hits.keys()], [...hits.values()].map((h) => h.xmin)],
       )) {
+        if (row.placeholder) continue; // a new document
         const hit = hits.get(row.key);
         if (row.state === null && hit !== undefined) loaded.set(row.key, { state: hit.state, rendered: hit.rendered });
         else if (row.state !== null) loaded.set(row.key, { state: row.state, rendered: undefined });
@@ -215,6 +206,11 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
         // Kept even if this transaction rolls back: the row then keeps its old xmin, so the entry never matches.
         const xminOf = new Map(written.map((r) => [r.key, r.xmin]));
         for (const c of changed) cache.set(tx.schema, c.key, { xmin: xminOf.get(c.key)!, state: c.state, rendered: c.rendered });
+      }
+      // A new document none of whose events applied leaves no row behind.
+      const unwritten = keys.filter((k) => !loaded.has(k) && !states.has(k));
+      if (unwritten.length > 0) {
+        await tx.query(`DELETE FROM ${tx.schema}.documents WHERE projection = $1 AND key = ANY($2::text[]) AND state = 'null'::jsonb`, [projection.name, unwritten]);
       }
       // A key none of whose occurrences applied is free again, so a corrected resend is not a "duplicate".
       const released = [...claimed].filter((k) => !applied.has(k));
