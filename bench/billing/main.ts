@@ -34,7 +34,8 @@ const program = new Command()
   .option('--events-per-customer <n>', 'events per customer', (v) => Number(v), 10)
   .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
   .option('--concurrency <n>', 'partitions projected at once (CONSUMER_CONCURRENCY)', (v) => Number(v), 3)
-  .option('--batch <n>', 'records per transaction (CONSUMER_MAX_BATCH)', (v) => Number(v), 5_000)
+  .option('--batch <n>', 'records per transaction (CONSUMER_MAX_BATCH; the billing app runs with 20,000)', (v) => Number(v), 20_000)
+  .option('--fetch-bytes <n>', 'bytes fetched per partition per request (CONSUMER_FETCH_BYTES; the billing app fetches 32 MiB)', (v) => Number(v), 32 * 1024 * 1024)
   .option('--document-cache <n>', 'documents the handler keeps in memory (documentProjectionHandler cacheSize; 0 = off)', (v) => Number(v), DEFAULT_DOCUMENT_CACHE_SIZE)
   .option('--interleave <how>', 'round-robin (a time-ordered log: each batch touches many customers once) or customer (each life in one run)', 'round-robin')
   .option('--keep', 'keep the database and topics afterwards', false)
@@ -48,6 +49,8 @@ export interface BillingOptions {
   concurrency: number;
   batch: number;
   documentCache: number;
+  /** Bytes fetched per partition per request; the runner's default (2 MiB) when absent. */
+  fetchBytes?: number;
   interleave: 'round-robin' | 'customer';
   keep: boolean;
   write: boolean;
@@ -184,7 +187,7 @@ export async function run(options: BillingOptions): Promise<BillingResult> {
 
     runner = new ProjectionRunner({
       kafka, dataSource: ds, topics, handler: documentProjectionHandler(billingProjection, billingReadModel, { cacheSize: options.documentCache }), publisher, logger,
-      concurrency: options.concurrency, maxRecordsPerTransaction: options.batch,
+      concurrency: options.concurrency, maxRecordsPerTransaction: options.batch, maxBytesPerPartition: options.fetchBytes,
     });
     log(`projecting with concurrency ${options.concurrency}, ${options.batch} records per transaction`);
     const projectStart = process.hrtime.bigint();

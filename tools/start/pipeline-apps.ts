@@ -35,11 +35,19 @@ const METERING_SEMI_SPACE = '--max-semi-space-size=64';
  */
 const METERING_BATCHES = { CONSUMER_MAX_BATCH: '20000', CONSUMER_FETCH_BYTES: String(8 * 1024 * 1024) };
 
+/**
+ * Billing writes each touched customer's document once per transaction, so fuller transactions write
+ * fewer documents per event; its records are larger than metering's (npm run bench:billing, 200k
+ * events, load 2 to 4: 5,199 events/s with 2 MiB fetches, 9,007 at 5,000 records and 8 MiB, 14,035 at
+ * 20,000 and 32 MiB). Documents are row-locked, so a large batch does not fill Postgres's lock table.
+ */
+const BILLING_BATCHES = { CONSUMER_MAX_BATCH: '20000', CONSUMER_FETCH_BYTES: String(32 * 1024 * 1024) };
+
 export const PIPELINE_APPS: readonly AppSpec[] = [
   // The gateway stays a thin HTTP edge; its identity projection runs in its own worker.
   { name: 'gateway', label: 'gateway (ingest)', portVariable: 'PORT', paths: 'POST the five ingest APIs; GET /health, /metrics', entry: 'gateway/src/main.js', env: { IDENTITY_PROJECTION: 'off' } },
   { name: 'api', label: 'query API', portVariable: 'API_PORT', paths: 'GET /health, /v1/..., /docs, /dashboard', entry: 'api/src/main.js' },
-  { name: 'billing', label: 'billing consumer', portVariable: 'BILLING_PORT', paths: 'GET /health, /metrics', entry: 'billing/src/main.js' },
+  { name: 'billing', label: 'billing consumer', portVariable: 'BILLING_PORT', paths: 'GET /health, /metrics', entry: 'billing/src/main.js', env: BILLING_BATCHES },
   { name: 'metering', label: 'metering consumer', portVariable: 'METERING_PORT', paths: 'GET /health, /metrics', entry: 'metering/src/main.js', nodeArgs: [METERING_SEMI_SPACE], env: METERING_BATCHES },
   { name: 'cohorts', label: 'cohorts consumer', portVariable: 'COHORTS_PORT', paths: 'GET /health, /metrics', entry: 'cohorts/src/main.js' },
   { name: 'identity', label: 'identity worker', portVariable: 'IDENTITY_PORT', paths: 'GET /health, /metrics', entry: 'gateway/src/identity/main.js' },
