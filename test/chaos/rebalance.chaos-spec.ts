@@ -42,7 +42,7 @@ describe('chaos: a second consumer instance joins, then leaves, mid-stream (real
     const seed = CHAOS_SEED + 2;
     process.stdout.write(`[chaos] rebalance: seed ${seed}\n`);
     const events = meteringWorkload(EVENTS, seed, 'rb');
-    const third = Math.floor(EVENTS / 3);
+    const third = Math.floor(EVENTS / 4);
     const first = await spawnConsumerApp('metering', stack.env);
     let second: AppProcess | undefined;
     let joinedAt = 0;
@@ -52,13 +52,27 @@ describe('chaos: a second consumer instance joins, then leaves, mid-stream (real
       await publishAll(publisher, events.slice(0, third), 1_000);
       joinedAt = await eventually(() => appliedSoFar(stack.databaseUrl, meteringApp), (n) => n > 0, 120_000, 50);
       second = await spawnConsumerApp('metering', stack.env);
-      // Part 2 arrives while the group rebalances onto two members.
-      await publishAll(publisher, events.slice(third, 2 * third), 1_000);
-      secondApplied = await eventually(() => appliedByProcess(second!), (n) => n > 0, 120_000, 100);
-      leftAt = await appliedSoFar(stack.databaseUrl, meteringApp);
-      await stopApp(second);
-      // Part 3 arrives after it left.
-      await publishAll(publisher, events.slice(2 * third), 1_000);
+      // The rest arrives a chunk at a time: while the group rebalances onto two members, while both
+      // project, and after the second left (SIGTERM) and the first took its partitions back.
+      let at = third;
+      while (at < events.length) {
+        await publishAll(publisher, events.slice(at, at + 500), 500);
+        at += 500;
+        if (leftAt === 0) {
+          secondApplied = await appliedByProcess(second);
+          if (secondApplied > 0 && at >= 2 * third) {
+            leftAt = await appliedSoFar(stack.databaseUrl, meteringApp);
+            await stopApp(second);
+          } else if (at >= events.length - 500) {
+            // Keep the last chunk until the second instance has taken part.
+            secondApplied = await eventually(() => appliedByProcess(second!), (n) => n > 0, 120_000, 200);
+            leftAt = await appliedSoFar(stack.databaseUrl, meteringApp);
+            await stopApp(second);
+          }
+        } else {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
       expect(await eventually(() => appCaughtUp(stack, meteringApp, stack.databaseUrl), Boolean, 300_000, 500)).toBe(true);
       expect({ exitCode: first.child.exitCode }).toEqual({ exitCode: null });
       expect(await appliedByProcess(first)).toBeGreaterThan(0);
