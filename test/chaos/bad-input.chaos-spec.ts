@@ -320,7 +320,9 @@ describe('chaos: 10,000 generated bad requests across every ingest endpoint (rea
     const byStatus = new Map<number, number>();
     const byEndpoint = new Map<string, number>();
     const failures: Array<{ endpoint: string; fault: string; status: number; body: string }> = [];
+    const slowest = new Map<string, { n: number; ms: number }>();
     for (const req of requests) {
+      const t0 = Date.now();
       const e = endpoints[req.endpoint]!;
       const auth = e.auth(tenant);
       const headers: Record<string, string> = { 'content-type': req.contentType };
@@ -332,6 +334,8 @@ describe('chaos: 10,000 generated bad requests across every ingest endpoint (rea
         headers,
         ...(e.method === 'POST' ? { payload: req.padTo ? req.body.replace(/^\{/, `{"note":"${'x'.repeat(req.padTo)}",`) : req.body } : {}),
       });
+      const kind = `${e.name}|${req.fault.replace(/\d+/g, 'N')}`;
+      slowest.set(kind, { n: (slowest.get(kind)?.n ?? 0) + 1, ms: (slowest.get(kind)?.ms ?? 0) + Date.now() - t0 });
       byStatus.set(response.statusCode, (byStatus.get(response.statusCode) ?? 0) + 1);
       byEndpoint.set(e.name, (byEndpoint.get(e.name) ?? 0) + 1);
       let body: unknown = response.body;
@@ -344,6 +348,7 @@ describe('chaos: 10,000 generated bad requests across every ingest endpoint (rea
       if (!refusedWithMessage) failures.push({ endpoint: e.name, fault: req.fault, status: response.statusCode, body: response.body.slice(0, 300) });
     }
     const after = await sizes();
+    process.stdout.write(`[chaos] bad input, slowest kinds (total ms / count): ${[...slowest].sort(([, a], [, b]) => b.ms - a.ms).slice(0, 6).map(([k, v]) => `${k} ${v.ms}/${v.n}`).join('; ')}\n`);
     report('bad input', {
       sampledMs: sampledIn,
       sentMs: Date.now() - sending,
