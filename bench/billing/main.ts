@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { DataSource } from 'typeorm';
@@ -9,7 +9,7 @@ import { type Envelope, Topics } from '@revstream/events';
 import { createKafka, ensureTopics, EventPublisher } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
 import { createSchemaDataSource, dropDatabase, ensureDatabase, quoteIdent, runMigrations } from '@revstream/persistence';
-import { documentProjectionHandler, ProjectionRunner } from '@revstream/projections';
+import { DEFAULT_DOCUMENT_CACHE_SIZE, documentProjectionHandler, ProjectionRunner } from '@revstream/projections';
 import { BILLING_MIGRATIONS } from '../../apps/billing/src/billing.app';
 import { billingProjection } from '../../apps/billing/src/billing.projection';
 import { BILLING_TABLE_NAMES, billingReadModel } from '../../apps/billing/src/billing.read-model';
@@ -35,17 +35,19 @@ const program = new Command()
   .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
   .option('--concurrency <n>', 'partitions projected at once (CONSUMER_CONCURRENCY)', (v) => Number(v), 3)
   .option('--batch <n>', 'records per transaction (CONSUMER_MAX_BATCH)', (v) => Number(v), 5_000)
+  .option('--document-cache <n>', 'documents the handler keeps in memory (documentProjectionHandler cacheSize; 0 = off)', (v) => Number(v), DEFAULT_DOCUMENT_CACHE_SIZE)
   .option('--interleave <how>', 'round-robin (a time-ordered log: each batch touches many customers once) or customer (each life in one run)', 'round-robin')
   .option('--keep', 'keep the database and topics afterwards', false)
   .option('--no-write', 'do not write bench/results');
 
-interface Options {
+export interface BillingOptions {
   events: number;
   tenants: number;
   eventsPerCustomer: number;
   partitions: number;
   concurrency: number;
   batch: number;
+  documentCache: number;
   interleave: 'round-robin' | 'customer';
   keep: boolean;
   write: boolean;
@@ -55,7 +57,7 @@ const log = (line: string): void => void process.stdout.write(`[bench:billing] $
 const seconds = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e9;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function preload(publisher: EventPublisher, options: Options): Promise<number> {
+async function preload(publisher: EventPublisher, options: BillingOptions): Promise<number> {
   const customersPerTenant = Math.ceil(options.events / options.tenants / options.eventsPerCustomer);
   const tenants = Array.from({ length: options.tenants }, (_, i) => `tn_bench_${i}`);
   let chunk: Envelope[] = [];
@@ -75,6 +77,26 @@ async function preload(publisher: EventPublisher, options: Options): Promise<num
   count += chunk.length;
   await Promise.all(inFlight);
   return count;
+}
+
+/**
+ * CPU seconds (user + system) the Postgres backends serving this database have used, from /proc: a
+ * figure the other load on a shared machine moves much less than wall time. Null when Postgres is not
+ * local. Autovacuum, the WAL writer and the checkpointer are not counted.
+ */
+async function postgresCpuSeconds(ds: DataSource): Promise<number | null> {
+  const rows = (await ds.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)) as Array<{ pid: number }>;
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
+    } catch {
+      return null;
+    }
+  }
+  return ticks / 100; // USER_HZ
 }
 
 async function caughtUp(ds: DataSource, schema: string, ends: Map<string, bigint>): Promise<boolean> {
@@ -114,8 +136,19 @@ async function baseline(ds: DataSource, from: string, to: string, batch: number)
   return { rows: total, seconds: seconds(started), byTable };
 }
 
-async function main(): Promise<void> {
-  const options = program.parse().opts<Options>();
+export interface BillingResult {
+  events: number;
+  preload: { seconds: number; eventsPerSecond: number };
+  projection: { seconds: number; eventsPerSecond: number };
+  baseline: { method: string; batch: number; rows: number; rowsByTable: Record<string, number>; seconds: number; rowsPerSecond: number; eventsPerSecondEquivalent: number };
+  ratio: number;
+  deadLetters: number;
+  mrrMovements: number;
+  target: { eventsPerSecond: number; met: boolean };
+}
+
+/** Preload, project, baseline (see above); writes bench/results/billing-<date>.* when options.write. */
+export async function run(options: BillingOptions): Promise<BillingResult> {
   const brokers = process.env.KAFKA_BROKERS ?? DEFAULT_KAFKA_BROKERS;
   const base = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
@@ -150,11 +183,13 @@ async function main(): Promise<void> {
     await admin.disconnect();
 
     runner = new ProjectionRunner({
-      kafka, dataSource: ds, topics, handler: documentProjectionHandler(billingProjection, billingReadModel), publisher, logger,
+      kafka, dataSource: ds, topics, handler: documentProjectionHandler(billingProjection, billingReadModel, { cacheSize: options.documentCache }), publisher, logger,
       concurrency: options.concurrency, maxRecordsPerTransaction: options.batch,
     });
     log(`projecting with concurrency ${options.concurrency}, ${options.batch} records per transaction`);
     const projectStart = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
+    const pgCpuStart = await postgresCpuSeconds(ds);
     await runner.start();
     let lastReport = 0;
     while (!(await caughtUp(ds, 'billing', ends))) {
@@ -166,10 +201,17 @@ async function main(): Promise<void> {
       }
     }
     const projectSeconds = seconds(projectStart);
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const [loadAverage] = loadavg();
+    const pgCpuEnd = await postgresCpuSeconds(ds);
+    const pgCpuSeconds = pgCpuStart === null || pgCpuEnd === null ? null : pgCpuEnd - pgCpuStart;
     await runner.stop();
     runner = undefined;
     const eventsPerSecond = events / projectSeconds;
     log(`projected ${events.toLocaleString('en-US')} events in ${projectSeconds.toFixed(1)} s: ${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s`);
+    log(`this process used ${cpuSeconds.toFixed(1)} s of CPU (${Math.round((cpuSeconds * 1e6) / events)} µs per event); load average ${loadAverage!.toFixed(2)}`);
+    if (pgCpuSeconds !== null) log(`its Postgres backends used ${pgCpuSeconds.toFixed(1)} s of CPU (${Math.round((pgCpuSeconds * 1e6) / events)} µs per event)`);
 
     const [dead] = (await ds.query(`SELECT count(*)::int AS n FROM billing.dead_letters`)) as Array<{ n: number }>;
     const [mrr] = (await ds.query(`SELECT count(*)::int AS movements FROM billing.mrr_movements`)) as Array<{ movements: number }>;
@@ -189,12 +231,13 @@ async function main(): Promise<void> {
       deadLetters: dead!.n,
       mrrMovements: mrr!.movements,
       preload: { seconds: round(preloadSeconds), eventsPerSecond: Math.round(events / preloadSeconds) },
-      projection: { seconds: round(projectSeconds), eventsPerSecond: Math.round(eventsPerSecond) },
+      projection: { seconds: round(projectSeconds), eventsPerSecond: Math.round(eventsPerSecond), nodeCpuSeconds: round(cpuSeconds), nodeCpuMicrosPerEvent: Math.round((cpuSeconds * 1e6) / events), postgresCpuSeconds: pgCpuSeconds === null ? null : round(pgCpuSeconds), postgresCpuMicrosPerEvent: pgCpuSeconds === null ? null : Math.round((pgCpuSeconds * 1e6) / events), loadAverage1m: round(loadAverage!) },
       baseline: { method: 'INSERT … SELECT FROM unnest(text[] per column) in batches', batch: options.batch, rows: base.rows, rowsByTable: base.byTable, seconds: round(base.seconds), rowsPerSecond: Math.round(base.rows / base.seconds), eventsPerSecondEquivalent: Math.round(baselineEventsPerSecond) },
       ratio: round(ratio),
       target: { eventsPerSecond: 20_000, met: eventsPerSecond >= 20_000 },
     };
     if (options.write) writeResults(result);
+    return result;
   } finally {
     await runner?.stop();
     await publisher.disconnect();
@@ -220,8 +263,8 @@ function writeResults(result: Record<string, unknown> & { date: string }): void 
   const name = `billing-${result.date.slice(0, 10)}`;
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const r = result as unknown as {
-    events: number; deadLetters: number; mrrMovements: number; machine: { cpus: number; cpu: string; node: string }; options: Options;
-    preload: { seconds: number; eventsPerSecond: number }; projection: { seconds: number; eventsPerSecond: number };
+    events: number; deadLetters: number; mrrMovements: number; machine: { cpus: number; cpu: string; node: string }; options: BillingOptions;
+    preload: { seconds: number; eventsPerSecond: number }; projection: { seconds: number; eventsPerSecond: number; nodeCpuSeconds: number; nodeCpuMicrosPerEvent: number; postgresCpuSeconds: number | null; postgresCpuMicrosPerEvent: number | null; loadAverage1m: number };
     baseline: { rows: number; rowsByTable: Record<string, number>; seconds: number; rowsPerSecond: number; eventsPerSecondEquivalent: number; batch: number };
     ratio: number; target: { met: boolean };
   };
@@ -236,6 +279,9 @@ broker and Postgres run on the same machine.
 | partitions / concurrency / records per transaction | ${r.options.partitions} / ${r.options.concurrency} / ${r.options.batch} |
 | preload (publish, acks=all) | ${r.preload.seconds} s, ${r.preload.eventsPerSecond.toLocaleString('en-US')} events/s |
 | **projection through ProjectionRunner** | **${r.projection.seconds} s, ${r.projection.eventsPerSecond.toLocaleString('en-US')} events/s** |
+| CPU of the projecting Node process / per event / load average (1 min) at the end | ${r.projection.nodeCpuSeconds} s / ${r.projection.nodeCpuMicrosPerEvent} µs / ${r.projection.loadAverage1m} |
+| CPU of its Postgres backends / per event | ${r.projection.postgresCpuSeconds ?? 'n/a'} s / ${r.projection.postgresCpuMicrosPerEvent ?? 'n/a'} µs |
+| document cache (documents) | ${r.options.documentCache.toLocaleString('en-US')} |
 | dead letters / MRR movements produced | ${r.deadLetters} / ${r.mrrMovements.toLocaleString('en-US')} |
 | Postgres bulk insert of the same rows (unnest, ${r.baseline.batch} rows per statement) | ${r.baseline.rows.toLocaleString('en-US')} rows in ${r.baseline.seconds} s, ${r.baseline.rowsPerSecond.toLocaleString('en-US')} rows/s |
 | … as events/s | ${r.baseline.eventsPerSecondEquivalent.toLocaleString('en-US')} |
@@ -248,10 +294,12 @@ Rows by table: ${Object.entries(r.baseline.rowsByTable).map(([t, n]) => `${t} ${
   log(`wrote bench/results/${name}.md and .json`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench:billing failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  run(program.parse().opts<BillingOptions>()).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`bench:billing failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -19,11 +19,27 @@ import { limitReport, pageview, planItem, planSync, premiumUse, productEvent, ti
  * Writes bench/results/cohorts-<date>.{md,json}.
  */
 const env = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
-const CUSTOMERS = env('BENCH_CUSTOMERS', 500);
-const DAYS = env('BENCH_DAYS', 90);
-const PER_DAY = env('BENCH_EVENTS_PER_DAY', 4);
-const BATCH = env('BENCH_BATCH', 1000);
-const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream';
+
+export interface CohortsOptions {
+  customers: number;
+  days: number;
+  eventsPerDay: number;
+  batch: number;
+  baseDatabaseUrl: string;
+  /** Write bench/results/cohorts-<date>.{md,json}. */
+  write: boolean;
+}
+
+export function cohortsOptionsFromEnv(): CohortsOptions {
+  return {
+    customers: env('BENCH_CUSTOMERS', 500),
+    days: env('BENCH_DAYS', 90),
+    eventsPerDay: env('BENCH_EVENTS_PER_DAY', 4),
+    batch: env('BENCH_BATCH', 1000),
+    baseDatabaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream',
+    write: true,
+  };
+}
 const log = (line: string): void => void process.stderr.write(`[bench:cohorts] ${line}\n`);
 
 /** A deterministic pseudo-random sequence, so every run benches the same workload. */
@@ -32,7 +48,7 @@ function lcg(seed: number): () => number {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-function workload(): CohortEvent[] {
+function workload({ customers: CUSTOMERS, days: DAYS, eventsPerDay: PER_DAY }: CohortsOptions): CohortEvent[] {
   const rnd = lcg(42);
   const start = Date.parse('2026-01-01T00:00:00.000Z');
   const at = (day: number, ms: number): string => new Date(start + day * 86_400_000 + ms).toISOString();
@@ -56,8 +72,17 @@ function workload(): CohortEvent[] {
 
 const ms = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e6;
 
-async function main(): Promise<void> {
-  const events = workload();
+export interface CohortsResult {
+  date: string;
+  workload: { customers: number; days: number; eventsPerActiveDay: number; events: number; batch: number };
+  pure: { foldEventsPerSecond: number; stateKiB: number; scoreTenantMs: number; jsonRoundTripMs: number; memberships: number };
+  postgres: { eventsPerSecond: number; transactions: number; transactionMsP50: number; transactionMsMax: number; memberships: number };
+}
+
+/** The pure fold and the real adapter over one tenant's events (see above). */
+export async function run(options: CohortsOptions): Promise<CohortsResult> {
+  const { customers: CUSTOMERS, days: DAYS, eventsPerDay: PER_DAY, batch: BATCH } = options;
+  const events = workload(options);
   log(`${events.length} events, ${CUSTOMERS} customers, ${DAYS} days`);
 
   let t = process.hrtime.bigint();
@@ -73,7 +98,7 @@ async function main(): Promise<void> {
   void reparsed;
   log(`pure: fold ${foldMs.toFixed(0)} ms, state ${(stateBytes / 1024).toFixed(0)} KiB, score ${scoreMs.toFixed(0)} ms, ${scores.memberships.length} memberships`);
 
-  const url = new URL(BASE_DB);
+  const url = new URL(options.baseDatabaseUrl);
   url.pathname = `/rs_bench_cohorts_${Date.now().toString(36)}`;
   await ensureDatabase(url.toString());
   const ds = createSchemaDataSource({ url: url.toString(), schema: cohortsApp.schema, migrations: cohortsApp.migrations });
@@ -103,7 +128,7 @@ async function main(): Promise<void> {
   await ds.destroy();
   await dropDatabase(url.toString());
   transactions.sort((a, b) => a - b);
-  const result = {
+  const result: CohortsResult = {
     date: new Date().toISOString(),
     workload: { customers: CUSTOMERS, days: DAYS, eventsPerActiveDay: PER_DAY, events: events.length, batch: BATCH },
     pure: {
@@ -121,33 +146,38 @@ async function main(): Promise<void> {
       memberships: n,
     },
   };
-  const dir = join(process.cwd(), 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const day = result.date.slice(0, 10);
-  writeFileSync(join(dir, `cohorts-${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(
-    join(dir, `cohorts-${day}.md`),
-    [
-      `# bench:cohorts, ${result.date}`,
-      '',
-      `One tenant: ${CUSTOMERS} paying accounts, ${DAYS} days, ${PER_DAY} product events per active account-day (70% active), limit reports, premium use, a daily tick: ${events.length} events.`,
-      '',
-      '| measure | value |',
-      '|---|---|',
-      `| pure fold (recordEvent) | ${result.pure.foldEventsPerSecond} events/s |`,
-      `| tenant document (JSON) | ${result.pure.stateKiB} KiB |`,
-      `| scoreTenant (one render) | ${result.pure.scoreTenantMs} ms |`,
-      `| JSON round trip of the document | ${result.pure.jsonRoundTripMs} ms |`,
-      `| Postgres, real adapter, ${BATCH} records per transaction | ${result.postgres.eventsPerSecond} events/s |`,
-      `| transaction time p50 / max | ${result.postgres.transactionMsP50} / ${result.postgres.transactionMsMax} ms |`,
-      `| memberships (rows) | ${result.postgres.memberships} |`,
-      '',
-    ].join('\n'),
-  );
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (options.write) {
+    const dir = join(process.cwd(), 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const day = result.date.slice(0, 10);
+    writeFileSync(join(dir, `cohorts-${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(
+      join(dir, `cohorts-${day}.md`),
+      [
+        `# bench:cohorts, ${result.date}`,
+        '',
+        `One tenant: ${CUSTOMERS} paying accounts, ${DAYS} days, ${PER_DAY} product events per active account-day (70% active), limit reports, premium use, a daily tick: ${events.length} events.`,
+        '',
+        '| measure | value |',
+        '|---|---|',
+        `| pure fold (recordEvent) | ${result.pure.foldEventsPerSecond} events/s |`,
+        `| tenant document (JSON) | ${result.pure.stateKiB} KiB |`,
+        `| scoreTenant (one render) | ${result.pure.scoreTenantMs} ms |`,
+        `| JSON round trip of the document | ${result.pure.jsonRoundTripMs} ms |`,
+        `| Postgres, real adapter, ${BATCH} records per transaction | ${result.postgres.eventsPerSecond} events/s |`,
+        `| transaction time p50 / max | ${result.postgres.transactionMsP50} / ${result.postgres.transactionMsMax} ms |`,
+        `| memberships (rows) | ${result.postgres.memberships} |`,
+        '',
+      ].join('\n'),
+    );
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  }
+  return result;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  run(cohortsOptionsFromEnv()).catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

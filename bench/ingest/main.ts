@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Request, type Result } from 'autocannon';
 import { createEnvelope, encodeEnvelope, Topics } from '@revstream/events';
 import { createKafka, ensureTopics } from '@revstream/kafka';
-import { dropDatabase, ensureDatabase, runMigrations, sqlClient } from '@revstream/persistence';
-import { createTenancyDataSource, TenancyRepository } from '@revstream/tenancy';
+import { dropDatabase, ensureDatabase } from '@revstream/persistence';
 import { projectRoot } from '../../tools/shared/project-root';
 import { type ProducerLimit, producerLimit, withPerfTopic } from '../shared/kafka-limits';
-import { type BenchFigure, machineDescription, today, writeReport } from '../shared/results';
+import { freePort } from '../shared/net';
+import { createBenchTenants } from '../shared/tenants';
+import { type BenchFigure, type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revlintBatches, revnuUsage, valuedRevenue } from './workload';
 
 /**
@@ -28,31 +28,49 @@ import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revli
  */
 
 const num = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
-const DURATION_S = num('BENCH_DURATION_S', 20);
-const BATCH_CONNECTIONS = num('BENCH_BATCH_CONNECTIONS', 16);
-const SINGLE_CONNECTIONS = num('BENCH_SINGLE_CONNECTIONS', 16);
-const TENANTS = num('BENCH_TENANTS', 100);
-const BATCH_SIZE = num('BENCH_BATCH_SIZE', 100);
-const MODES = (process.env.BENCH_MODES ?? 'on,off').split(',').map((m) => m.trim()) as Array<'on' | 'off'>;
-const NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
-const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const BASE_DB = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream';
+
+export interface IngestOptions {
+  durationS: number;
+  warmupS: number;
+  batchConnections: number;
+  singleConnections: number;
+  tenants: number;
+  batchSize: number;
+  /** The identity projection in the gateway process (`on`) or not (`off`, as `npm start` runs it). */
+  modes: Array<'on' | 'off'>;
+  gatewayNodeFlags: string[];
+  profile: boolean;
+  brokers: string;
+  baseDatabaseUrl: string;
+  /** Records for Kafka's ProducerPerformance, the limit (measured after the load, same record size). */
+  limitRecords: number;
+  /** Write bench/results/ingest-<date>.{md,json}. */
+  write: boolean;
+}
+
+/** The options from the environment knobs above (what `npm run bench:ingest` uses). */
+export function ingestOptionsFromEnv(): IngestOptions {
+  return {
+    durationS: num('BENCH_DURATION_S', 20),
+    warmupS: 5,
+    batchConnections: num('BENCH_BATCH_CONNECTIONS', 16),
+    singleConnections: num('BENCH_SINGLE_CONNECTIONS', 16),
+    tenants: num('BENCH_TENANTS', 100),
+    batchSize: num('BENCH_BATCH_SIZE', 100),
+    modes: (process.env.BENCH_MODES ?? 'on,off').split(',').map((m) => m.trim()) as Array<'on' | 'off'>,
+    gatewayNodeFlags: (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0),
+    profile: process.env.BENCH_PROFILE === '1',
+    brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    baseDatabaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream',
+    limitRecords: 300_000,
+    write: true,
+  };
+}
 
 const log = (line: string): void => void process.stderr.write(`[bench:ingest] ${line}\n`);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
 /** Peak resident set (VmHWM) and CPU seconds (user + system) of a process, from /proc. */
-function procStats(pid: number): { peakRssMiB: number; cpuSeconds: number } {
+export function procStats(pid: number): { peakRssMiB: number; cpuSeconds: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -83,7 +101,7 @@ interface Setup {
   tenants: BenchTenant[];
 }
 
-interface PhaseOutcome {
+export interface PhaseOutcome {
   name: string;
   connections: number;
   requestsPerSecond: number;
@@ -93,7 +111,7 @@ interface PhaseOutcome {
   errors: number;
 }
 
-interface Outcome {
+export interface Outcome {
   identityProjection: 'on' | 'off';
   durationSeconds: number;
   eventsAccepted: number;
@@ -105,8 +123,8 @@ interface Outcome {
 }
 
 /** The requests: batches rotate over pre-built bodies; singles cycle through the mix; both spread over the tenants. */
-function requests(tenants: BenchTenant[]): { batch: Request; single: Request } {
-  const batches = revlintBatches(200, BATCH_SIZE);
+function requests(tenants: BenchTenant[], batchSize: number): { batch: Request; single: Request } {
+  const batches = revlintBatches(200, batchSize);
   const json = { 'content-type': 'application/json' };
   const tenantOf = (i: number): BenchTenant => tenants[i % tenants.length]!;
   // The single-event mix, in this proportion: 2 Pulsora pageviews, 1 Pulsora revenue, 1 Revnu, 1 Valued, 2 Revenium.
@@ -142,16 +160,16 @@ function requests(tenants: BenchTenant[]): { batch: Request; single: Request } {
   };
 }
 
-async function measure(setup: Setup, mode: 'on' | 'off'): Promise<Outcome> {
+async function measure(setup: Setup, mode: 'on' | 'off', o: IngestOptions): Promise<Outcome> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(projectRoot(), 'bench/results/tmp')}`] : [];
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...profile, join(projectRoot(), 'dist/apps/gateway/src/main.js')], {
+  const profile = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(projectRoot(), 'bench/results/tmp')}`] : [];
+  const child = spawn(process.execPath, [...o.gatewayNodeFlags, ...profile, join(projectRoot(), 'dist/apps/gateway/src/main.js')], {
     env: {
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
-      KAFKA_BROKERS: BROKERS,
+      KAFKA_BROKERS: o.brokers,
       DATABASE_URL: setup.databaseUrl,
       KAFKA_TOPIC_PREFIX: setup.prefix,
       IDENTITY_PROJECTION: mode,
@@ -167,24 +185,24 @@ async function measure(setup: Setup, mode: 'on' | 'off'): Promise<Outcome> {
       if (status === 200) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    log(`identity projection ${mode}: gateway pid ${child.pid} ready on ${url}; warm-up 5 s`);
-    const { batch, single } = requests(setup.tenants);
-    await Promise.all([load({ url, connections: 4, duration: 5, requests: [batch] }), load({ url, connections: 4, duration: 5, requests: [single] })]);
+    log(`identity projection ${mode}: gateway pid ${child.pid} ready on ${url}; warm-up ${o.warmupS} s`);
+    const { batch, single } = requests(setup.tenants, o.batchSize);
+    await Promise.all([load({ url, connections: 4, duration: o.warmupS, requests: [batch] }), load({ url, connections: 4, duration: o.warmupS, requests: [single] })]);
 
     const topicsBefore = await rawTotal(setup.kafka, setup.topics);
     const before = procStats(child.pid!);
-    log(`measuring ${DURATION_S} s: ${BATCH_CONNECTIONS} connections of ${BATCH_SIZE}-event batches, ${SINGLE_CONNECTIONS} of single events`);
+    log(`measuring ${o.durationS} s: ${o.batchConnections} connections of ${o.batchSize}-event batches, ${o.singleConnections} of single events`);
     const started = Date.now();
     const [batchResult, singleResult] = await Promise.all([
-      load({ url, connections: BATCH_CONNECTIONS, duration: DURATION_S, requests: [batch] }),
-      load({ url, connections: SINGLE_CONNECTIONS, duration: DURATION_S, requests: [single] }),
+      load({ url, connections: o.batchConnections, duration: o.durationS, requests: [batch] }),
+      load({ url, connections: o.singleConnections, duration: o.durationS, requests: [single] }),
     ]);
     const elapsed = (Date.now() - started) / 1000;
     const after = procStats(child.pid!);
     const onTopics = (await rawTotal(setup.kafka, setup.topics)) - topicsBefore;
 
     const phases = [
-      { name: `Revenue Linter batches of ${BATCH_SIZE}`, perRequest: BATCH_SIZE, result: batchResult },
+      { name: `Revenue Linter batches of ${o.batchSize}`, perRequest: o.batchSize, result: batchResult },
       { name: 'single events (Pulsora, Revnu, Valued, Revenium)', perRequest: 1, result: singleResult },
     ];
     const accepted = phases.reduce((n, p) => n + p.result['2xx'] * p.perRequest, 0);
@@ -214,7 +232,7 @@ async function measure(setup: Setup, mode: 'on' | 'off'): Promise<Outcome> {
 }
 
 /** The average size of the records the workload's Revenue Linter events become (what the broker's own limit is measured with). */
-function envelopeSize(): number {
+export function envelopeSize(): number {
   const events = (JSON.parse(revlintBatches(1, 100)[0]!) as { events: Array<Record<string, unknown>> }).events;
   const sizes = events.map(
     (e) => encodeEnvelope(createEnvelope({ eventId: '00000000-0000-5000-8000-000000000000', tenantId: 'tn_xxxxxxxxxxxxxxxxxxxx', type: 'revlint.product_event', receivedAt: new Date().toISOString(), customerId: String(e.stripeCustomerId), producer: 'gateway', body: e as never })).value.length,
@@ -246,34 +264,33 @@ function figures(outcomes: Outcome[], limit: ProducerLimit): BenchFigure[] {
   });
 }
 
-async function main(): Promise<void> {
+export interface IngestResult {
+  outcomes: Outcome[];
+  limit: ProducerLimit;
+  report: BenchReport;
+}
+
+/** The ingest benchmark: a fresh database and topic prefix, the gateway per mode, the producer limit when none is given. */
+export async function run(o: IngestOptions, given?: ProducerLimit): Promise<IngestResult> {
   const id = Date.now().toString(36);
   const prefix = `bench_ingest_${id}`;
-  const dbUrl = new URL(BASE_DB);
+  const dbUrl = new URL(o.baseDatabaseUrl);
   dbUrl.pathname = `/rs_bench_ingest_${id}`;
-  const setup: Setup = { databaseUrl: dbUrl.toString(), prefix, topics: new Topics(prefix), kafka: createKafka({ brokers: BROKERS, clientId: 'bench-ingest' }), tenants: [] };
+  const setup: Setup = { databaseUrl: dbUrl.toString(), prefix, topics: new Topics(prefix), kafka: createKafka({ brokers: o.brokers, clientId: 'bench-ingest' }), tenants: [] };
   log(`database ${setup.databaseUrl}, topic prefix ${prefix}`);
   await ensureDatabase(setup.databaseUrl);
   await ensureTopics(setup.kafka, setup.topics, { partitions: 6, replicationFactor: 1 });
   try {
     // Tenants and their Revnu product, written as the CLI writes them.
-    const ds = createTenancyDataSource(setup.databaseUrl, 2);
-    await runMigrations(ds, setup.databaseUrl);
-    const repo = new TenancyRepository(sqlClient(ds));
-    for (let i = 0; i < TENANTS; i++) {
-      const t = await repo.createTenant(`bench ${i}`);
-      await repo.upsertProduct({ tenantId: t.tenantId, productId: 'prod_api', model: 'metered', eventName: 'api_calls', currency: 'USD', unitAmount: 2, flatAmount: null });
-      setup.tenants.push({ tenantId: t.tenantId, ingest: t.tokens.ingest, secret: t.tokens.secret, public: t.tokens.public });
-    }
-    await ds.destroy();
+    setup.tenants.push(...(await createBenchTenants(setup.databaseUrl, o.tenants)));
 
     const outcomes: Outcome[] = [];
-    for (const mode of MODES) outcomes.push(await measure(setup, mode));
+    for (const mode of o.modes) outcomes.push(await measure(setup, mode, o));
     // The broker's own limit on this machine now, with records of our envelopes' size: what the figures are bounded by.
     const recordSize = envelopeSize();
-    log(`Kafka's ProducerPerformance (acks=all, ${recordSize} B records)`);
-    const limit = await withPerfTopic(BROKERS, 6, (topic) => producerLimit(BROKERS, topic, 300_000, recordSize));
-    const path = writeReport(`ingest-${today()}`, {
+    if (!given) log(`Kafka's ProducerPerformance (acks=all, ${recordSize} B records)`);
+    const limit = given ?? (await withPerfTopic(o.brokers, 6, (topic) => producerLimit(o.brokers, topic, o.limitRecords, recordSize)));
+    const report: BenchReport = {
       title: 'Ingest gateway: events/s with acks=all, latency, RSS',
       date: new Date().toISOString(),
       machine: machineDescription(),
@@ -281,15 +298,19 @@ async function main(): Promise<void> {
       figures: figures(outcomes, limit),
       details: {
         workload:
-          `${TENANTS} tenants; ${DURATION_S} s measured after a 5 s warm-up; ${BATCH_CONNECTIONS} connections posting Revenue Linter batches of ${BATCH_SIZE} events, ` +
-          `${SINGLE_CONNECTIONS} posting single events (2 Pulsora pageviews : 1 Pulsora revenue : 1 Revnu usage : 1 Valued revenue : 2 Revenium meter); ` +
+          `${o.tenants} tenants; ${o.durationS} s measured after a ${o.warmupS} s warm-up; ${o.batchConnections} connections posting Revenue Linter batches of ${o.batchSize} events, ` +
+          `${o.singleConnections} posting single events (2 Pulsora pageviews : 1 Pulsora revenue : 1 Revnu usage : 1 Valued revenue : 2 Revenium meter); ` +
           'the gateway a child process (its CPU and RSS from /proc), the broker, Postgres and the load generator on the same machine',
-        gatewayNodeFlags: NODE_FLAGS,
+        gatewayNodeFlags: o.gatewayNodeFlags,
         kafkaProducerLimit: limit,
         outcomes,
       },
-    });
-    process.stdout.write(`${readFileSync(path, 'utf8')}\nwritten to ${path}\n`);
+    };
+    if (o.write) {
+      const path = writeReport(`ingest-${today()}`, report);
+      process.stdout.write(`${readFileSync(path, 'utf8')}\nwritten to ${path}\n`);
+    }
+    return { outcomes, limit, report };
   } finally {
     const admin = setup.kafka.admin();
     await admin.connect();
@@ -299,7 +320,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench:ingest failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  run(ingestOptionsFromEnv()).catch((error: unknown) => {
+    process.stderr.write(`bench:ingest failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

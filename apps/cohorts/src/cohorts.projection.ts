@@ -29,7 +29,7 @@ function matters(event: CohortEvent): boolean {
  */
 export const cohortsProjection: DocumentProjection<TenantFacts, CohortEvent> = {
   name: 'cohorts',
-  version: 1,
+  version: 2, // 2: prices and Pulsora effects read by libs/mrr (the billing projector's rules)
   canHandle: COHORT_EVENT_TYPES,
   initialState: () => emptyTenantFacts(),
   keyOf: (event) => (matters(event) ? event.metadata.tenantId : null),

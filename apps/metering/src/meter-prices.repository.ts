@@ -1,4 +1,5 @@
 import type { MeterAggregation } from '@revstream/events';
+import { textArray } from '@revstream/persistence';
 import type { ProjectionTx } from '@revstream/projections';
 import type { MeterPolicy, PriceTerms } from '@revstream/rating';
 
@@ -29,7 +30,7 @@ export class MeterPricesRepository {
     const rows = await this.tx.query<PriceRow>(
       `SELECT p.* FROM ${this.tx.schema}.meter_prices p
          JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, meter) ON p.tenant_id = k.tenant_id AND p.meter = k.meter`,
-      [list.map((k) => k.tenantId), list.map((k) => k.meter)],
+      [textArray(list.map((k) => k.tenantId)), textArray(list.map((k) => k.meter))],
     );
     for (const r of rows) {
       out.set(policyKey(r.tenant_id, r.meter), {

@@ -1,3 +1,4 @@
+import { boolArray, int4Array } from '@revstream/persistence';
 import type { ProjectionTx } from '@revstream/projections';
 
 /**
@@ -56,7 +57,7 @@ export class LockSet {
          SELECT CASE WHEN x THEN pg_advisory_xact_lock(s, b) ELSE pg_advisory_xact_lock_shared(s, b) END
            FROM (SELECT * FROM unnest($1::int[], $2::int[], $3::bool[]) WITH ORDINALITY AS l(s, b, x, n) ORDER BY n) ordered
        ) taken`,
-      [locks.map((l) => l.space), locks.map((l) => l.bucket), locks.map((l) => l.exclusive)],
+      [int4Array(locks.map((l) => l.space)), int4Array(locks.map((l) => l.bucket)), boolArray(locks.map((l) => l.exclusive))],
     );
   }
 }

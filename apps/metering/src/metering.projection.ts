@@ -209,20 +209,29 @@ class MeteringBatch {
    */
   async record(facts: readonly UsageFact[]): Promise<void> {
     const locks = new LockSet(this.tx.schema);
-    const customers = new Map<string, { tenantId: string; customerId: string }>();
-    const meters = new Map<string, { tenantId: string; meter: string }>();
+    // The batch's customers and meters, by tenant (map lookups per reading, no key strings).
+    const byTenant = new Map<string, { customers: Set<string>; meters: Set<string> }>();
     for (const f of facts) {
-      const c = customerKey(f.tenantId, f.customerId);
-      if (!customers.has(c)) customers.set(c, { tenantId: f.tenantId, customerId: f.customerId });
-      const m = policyKey(f.tenantId, f.meter);
-      if (!meters.has(m)) meters.set(m, { tenantId: f.tenantId, meter: f.meter });
+      let t = byTenant.get(f.tenantId);
+      if (t === undefined) {
+        t = { customers: new Set(), meters: new Set() };
+        byTenant.set(f.tenantId, t);
+      }
+      t.customers.add(f.customerId);
+      t.meters.add(f.meter);
     }
-    for (const c of customers.values()) locks.add('customer', c.tenantId, c.customerId, false);
-    for (const m of meters.values()) locks.add('meter', m.tenantId, m.meter, false);
+    const customers: Array<{ tenantId: string; customerId: string }> = [];
+    for (const [tenantId, t] of byTenant) {
+      for (const customerId of t.customers) {
+        customers.push({ tenantId, customerId });
+        locks.add('customer', tenantId, customerId, false);
+      }
+      for (const meter of t.meters) locks.add('meter', tenantId, meter, false);
+    }
     await locks.acquire(this.tx);
     const counted = await this.ledger.claim(facts);
     if (counted.length === 0) return;
-    const schedules = await this.subscriptions.schedulesOf(customers.values());
+    const schedules = await this.subscriptions.schedulesOf(customers);
     const periods = foldUsage(counted, (tenantId, customerId) => schedules.get(customerKey(tenantId, customerId)) ?? []);
     const merged = await this.usage.merge([...periods.values()]);
     const policies = await this.prices.load(merged);

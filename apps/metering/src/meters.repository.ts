@@ -1,3 +1,4 @@
+import { int8Array, textArray } from '@revstream/persistence';
 import type { ProjectionTx } from '@revstream/projections';
 import type { MeterKind, UsageFact } from '@revstream/rating';
 import { fromMs } from './sql-time';
@@ -32,7 +33,7 @@ export class MetersRepository {
         `INSERT INTO ${this.tx.schema}.meters AS m (tenant_id, meter, source, kind, first_seen_at)
          SELECT t, m, s, k, ${fromMs('f')} FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS i(t, m, s, k, f)
          ON CONFLICT (tenant_id, meter, source) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at WHERE EXCLUDED.first_seen_at < m.first_seen_at`,
-        [sortedMeters.map((m) => m.tenantId), sortedMeters.map((m) => m.meter), sortedMeters.map((m) => m.source), sortedMeters.map((m) => m.kind), sortedMeters.map((m) => m.firstSeen)],
+        [textArray(sortedMeters.map((m) => m.tenantId)), textArray(sortedMeters.map((m) => m.meter)), textArray(sortedMeters.map((m) => m.source)), textArray(sortedMeters.map((m) => m.kind)), int8Array(sortedMeters.map((m) => m.firstSeen))],
       );
     }
     const sortedElements = [...elements.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => e);
@@ -41,7 +42,7 @@ export class MetersRepository {
         `INSERT INTO ${this.tx.schema}.metering_elements AS e (tenant_id, source_id, element, first_seen_at)
          SELECT t, s, e, ${fromMs('f')} FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS i(t, s, e, f)
          ON CONFLICT (tenant_id, source_id, element) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at WHERE EXCLUDED.first_seen_at < e.first_seen_at`,
-        [sortedElements.map((e) => e.tenantId), sortedElements.map((e) => e.sourceId), sortedElements.map((e) => e.element), sortedElements.map((e) => e.firstSeen)],
+        [textArray(sortedElements.map((e) => e.tenantId)), textArray(sortedElements.map((e) => e.sourceId)), textArray(sortedElements.map((e) => e.element)), int8Array(sortedElements.map((e) => e.firstSeen))],
       );
     }
   }

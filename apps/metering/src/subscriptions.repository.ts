@@ -1,3 +1,4 @@
+import { textArray } from '@revstream/persistence';
 import type { ProjectionTx } from '@revstream/projections';
 import { type BillingSchedule, type CycleInterval, scheduleOf, type SubscriptionTerms } from '@revstream/rating';
 
@@ -32,7 +33,7 @@ export class SubscriptionsRepository {
     const rows = await this.tx.query<SubscriptionRow>(
       `SELECT s.* FROM ${this.tx.schema}.subscriptions s
          JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id) ON s.tenant_id = k.tenant_id AND s.customer_id = k.customer_id`,
-      [list.map((c) => c.tenantId), list.map((c) => c.customerId)],
+      [textArray(list.map((c) => c.tenantId)), textArray(list.map((c) => c.customerId))],
     );
     for (const r of rows) {
       const key = customerKey(r.tenant_id, r.customer_id);

@@ -1,5 +1,6 @@
+import { boolArray, int8Array, numericArray, textArray } from '@revstream/persistence';
 import type { ProjectionTx } from '@revstream/projections';
-import { EVENT_ID_KEY_PREFIX, formatDecimal, type MeterKind, type MeterReading, parseDecimal, type UsageFact } from '@revstream/rating';
+import { EVENT_ID_KEY_PREFIX, type MeterKind, type MeterReading, parseDecimal, type UsageFact } from '@revstream/rating';
 import { fromMs, toMs } from './sql-time';
 
 
@@ -18,7 +19,7 @@ export class UsageLedgerRepository {
    */
   async claim(facts: readonly UsageFact[]): Promise<UsageFact[]> {
     if (facts.length === 0) return [];
-    const [result] = await this.tx.query<{ stored: number[] | null }>(
+    const [result] = await this.tx.query<{ skipped: number[] | null }>(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::numeric[], $8::bool[])
            WITH ORDINALITY AS r(tenant_id, customer_id, dedup_key, meter, occurred_ms, received_ms, value, keyed, i)
@@ -39,23 +40,28 @@ export class UsageLedgerRepository {
          ON CONFLICT DO NOTHING
          RETURNING tenant_id, customer_id, dedup_key, meter
        )
-       SELECT array_agg(f.i::int ORDER BY f.i) AS stored
-         FROM fresh f JOIN stored s ON s.tenant_id = f.tenant_id AND s.customer_id = f.customer_id AND s.dedup_key = f.dedup_key COLLATE "C" AND s.meter = f.meter`,
+       -- The readings that did not count (usually none or a few: less to send back than those that did).
+       SELECT array_agg(r.i::int ORDER BY r.i) AS skipped
+         FROM input r
+        WHERE NOT EXISTS (SELECT 1 FROM stored s
+                           WHERE s.tenant_id = r.tenant_id AND s.customer_id = r.customer_id AND s.dedup_key = r.dedup_key COLLATE "C" AND s.meter = r.meter)`,
       [
-        facts.map((f) => f.tenantId),
-        facts.map((f) => f.customerId),
-        facts.map((f) => f.key),
-        facts.map((f) => f.meter),
-        facts.map((f) => f.occurredAt),
-        facts.map((f) => f.receivedAt),
-        facts.map((f) => formatDecimal(f.value)),
-        facts.map((f) => !f.key.startsWith(EVENT_ID_KEY_PREFIX)),
+        textArray(facts.map((f) => f.tenantId)),
+        textArray(facts.map((f) => f.customerId)),
+        textArray(facts.map((f) => f.key)),
+        textArray(facts.map((f) => f.meter)),
+        int8Array(facts.map((f) => f.occurredAt)),
+        int8Array(facts.map((f) => f.receivedAt)),
+        numericArray(facts.map((f) => f.value)),
+        boolArray(facts.map((f) => !f.key.startsWith(EVENT_ID_KEY_PREFIX))),
       ],
     );
     // A reading whose primary key was already stored (its event id was counted before: a
     // republished record) is not returned; neither is one whose source key was claimed before.
-    const stored = result!.stored ?? [];
-    return stored.length === facts.length ? [...facts] : stored.map((i) => facts[i - 1]!);
+    const skipped = result!.skipped ?? [];
+    if (skipped.length === 0) return [...facts];
+    const skip = new Set(skipped);
+    return facts.filter((_, i) => !skip.has(i + 1));
   }
 
   /**
@@ -74,7 +80,7 @@ export class UsageLedgerRepository {
           `SELECT l.tenant_id, l.customer_id, l.dedup_key, l.meter, ${toMs('l.occurred_at')} AS occurred_at, ${toMs('l.received_at')} AS received_at, l.value::text AS value
              FROM unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id)
              JOIN LATERAL (SELECT * FROM ${this.tx.schema}.usage_ledger l WHERE l.tenant_id = k.tenant_id AND l.customer_id = k.customer_id) l ON true`,
-          [group.map((c) => c.tenantId), group.map((c) => c.customerId)],
+          [textArray(group.map((c) => c.tenantId)), textArray(group.map((c) => c.customerId))],
         );
       if (rows.length === 0) continue;
       yield rows.map((r) => ({
@@ -96,7 +102,7 @@ export class UsageLedgerRepository {
     const rows = await this.tx.query<{ tenant_id: string; customer_id: string }>(
       `SELECT k.tenant_id, k.customer_id FROM unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id)
          JOIN LATERAL (SELECT 1 FROM ${this.tx.schema}.usage_ledger l WHERE l.tenant_id = k.tenant_id AND l.customer_id = k.customer_id LIMIT 1) hit ON true`,
-      [customers.map((c) => c.tenantId), customers.map((c) => c.customerId)],
+      [textArray(customers.map((c) => c.tenantId)), textArray(customers.map((c) => c.customerId))],
     );
     return new Set(rows.map((r) => `${r.tenant_id}\u0000${r.customer_id}`));
   }

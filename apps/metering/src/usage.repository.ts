@@ -1,20 +1,17 @@
+import { int8Array, numericArray, textArray } from '@revstream/persistence';
 import type { ProjectionTx } from '@revstream/projections';
 import {
-  type Decimal,
   EMPTY_AGGREGATE,
-  formatDecimal,
   type MeterKind,
   type MeterPolicy,
   parseDecimal,
   type PeriodUsage,
-  periodUsageKey,
   ratePeriod,
   type UsageAggregate,
 } from '@revstream/rating';
 import { policyKey } from './meter-prices.repository';
 import { fromMs, toMs } from './sql-time';
 
-const dec = (d: Decimal | null): string | null => (d === null ? null : formatDecimal(d));
 
 /** What rating needs of a stored period (instants as epoch ms, numbers as text). */
 interface RatingRow {
@@ -59,12 +56,21 @@ const fromRow = (r: RatingRow): PeriodUsage => ({
   } satisfies UsageAggregate,
 });
 
-/** Periods in one total order (the fold's keys), so concurrent transactions lock shared rows alike. */
-const sortedByKey = (periods: readonly PeriodUsage[]): PeriodUsage[] =>
-  periods
-    .map((p) => ({ p, k: periodUsageKey(p.tenantId, p.customerId, p.meter, p.period.start) }))
-    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
-    .map((x) => x.p);
+/** One total order of periods (tenant, customer, meter, period start), so concurrent transactions lock shared rows alike. */
+const comparePeriods = (a: PeriodUsage, b: PeriodUsage): number =>
+  a.tenantId !== b.tenantId
+    ? a.tenantId < b.tenantId ? -1 : 1
+    : a.customerId !== b.customerId
+      ? a.customerId < b.customerId ? -1 : 1
+      : a.meter !== b.meter
+        ? a.meter < b.meter ? -1 : 1
+        : a.period.start - b.period.start;
+
+/** The periods in that order; rows Postgres returns from a merge usually are already, and are not copied then. */
+const sortedByKey = (periods: readonly PeriodUsage[]): readonly PeriodUsage[] => {
+  for (let i = 1; i < periods.length; i++) if (comparePeriods(periods[i - 1]!, periods[i]!) > 0) return [...periods].sort(comparePeriods);
+  return periods;
+};
 
 /** A later reading wins `latest`; ties go to the greater key. The same rule as @revstream/rating's fold. */
 const LATER = (at: string, key: string, thanAt: string, thanKey: string): string =>
@@ -111,26 +117,26 @@ export class UsageRepository {
          on_time_latest_at = GREATEST(u.on_time_latest_at, EXCLUDED.on_time_latest_at)
        RETURNING ${RATING_COLUMNS('u')}`,
       [
-        col((p) => p.tenantId),
-        col((p) => p.customerId),
-        col((p) => p.meter),
-        col((p) => p.period.start),
-        col((p) => p.period.end),
-        col((p) => p.kind),
-        col((p) => p.total.count),
-        col((p) => dec(p.total.sum)),
-        col((p) => dec(p.total.max)),
-        col((p) => dec(p.total.latest)),
-        col((p) => p.total.latestAt),
-        col((p) => p.total.latestKey),
-        col((p) => p.total.firstAt),
-        col((p) => p.total.lastAt),
-        col((p) => p.onTime.count),
-        col((p) => dec(p.onTime.sum)),
-        col((p) => dec(p.onTime.max)),
-        col((p) => dec(p.onTime.latest)),
-        col((p) => p.onTime.latestAt),
-        col((p) => p.onTime.latestKey),
+        textArray(col((p) => p.tenantId)),
+        textArray(col((p) => p.customerId)),
+        textArray(col((p) => p.meter)),
+        int8Array(col((p) => p.period.start)),
+        int8Array(col((p) => p.period.end)),
+        textArray(col((p) => p.kind)),
+        int8Array(col((p) => p.total.count)),
+        numericArray(col((p) => p.total.sum)),
+        numericArray(col((p) => p.total.max)),
+        numericArray(col((p) => p.total.latest)),
+        int8Array(col((p) => p.total.latestAt)),
+        textArray(col((p) => p.total.latestKey)),
+        int8Array(col((p) => p.total.firstAt)),
+        int8Array(col((p) => p.total.lastAt)),
+        int8Array(col((p) => p.onTime.count)),
+        numericArray(col((p) => p.onTime.sum)),
+        numericArray(col((p) => p.onTime.max)),
+        numericArray(col((p) => p.onTime.latest)),
+        int8Array(col((p) => p.onTime.latestAt)),
+        textArray(col((p) => p.onTime.latestKey)),
       ],
     );
     return rows.map(fromRow);
@@ -143,7 +149,7 @@ export class UsageRepository {
       await this.tx.query<{ tenant_id: string; meter: string }>(
         `SELECT DISTINCT u.tenant_id, u.meter FROM unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id)
            JOIN ${this.tx.schema}.usage u ON u.tenant_id = k.tenant_id AND u.customer_id = k.customer_id`,
-        [customers.map((c) => c.tenantId), customers.map((c) => c.customerId)],
+        [textArray(customers.map((c) => c.tenantId)), textArray(customers.map((c) => c.customerId))],
       )
     ).map((r) => ({ tenantId: r.tenant_id, meter: r.meter }));
   }
@@ -155,7 +161,7 @@ export class UsageRepository {
       await this.tx.query(
         `DELETE FROM ${this.tx.schema}.${table} t USING unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id)
           WHERE t.tenant_id = k.tenant_id AND t.customer_id = k.customer_id`,
-        [customers.map((c) => c.tenantId), customers.map((c) => c.customerId)],
+        [textArray(customers.map((c) => c.tenantId)), textArray(customers.map((c) => c.customerId))],
       );
     }
   }
@@ -196,17 +202,17 @@ export class UsageRepository {
          period_end = EXCLUDED.period_end, aggregation = EXCLUDED.aggregation, value = EXCLUDED.value, currency = EXCLUDED.currency,
          amount = EXCLUDED.amount, price_source = EXCLUDED.price_source, price_ref = EXCLUDED.price_ref`,
       [
-        rated.map(({ p }) => p.tenantId),
-        rated.map(({ p }) => p.customerId),
-        rated.map(({ p }) => p.meter),
-        rated.map(({ p }) => p.period.start),
-        rated.map(({ p }) => p.period.end),
-        rated.map(({ r }) => r.aggregation),
-        rated.map(({ r }) => formatDecimal(r.value)),
-        rated.map(({ r }) => r.charge?.currency ?? null),
-        rated.map(({ r }) => r.charge?.amount.toString() ?? null),
-        rated.map(({ p, r }) => (r.charge ? policyOf(p)!.source : null)),
-        rated.map(({ p, r }) => (r.charge ? policyOf(p)!.ref : null)),
+        textArray(rated.map(({ p }) => p.tenantId)),
+        textArray(rated.map(({ p }) => p.customerId)),
+        textArray(rated.map(({ p }) => p.meter)),
+        int8Array(rated.map(({ p }) => p.period.start)),
+        int8Array(rated.map(({ p }) => p.period.end)),
+        textArray(rated.map(({ r }) => r.aggregation)),
+        numericArray(rated.map(({ r }) => r.value)),
+        textArray(rated.map(({ r }) => r.charge?.currency ?? null)),
+        int8Array(rated.map(({ r }) => r.charge?.amount ?? null)),
+        textArray(rated.map(({ p, r }) => (r.charge ? policyOf(p)!.source : null))),
+        textArray(rated.map(({ p, r }) => (r.charge ? policyOf(p)!.ref : null))),
       ],
     );
     const late = rated.filter(({ p }) => p.onTime.count < p.total.count);
@@ -220,18 +226,18 @@ export class UsageRepository {
          period_end = EXCLUDED.period_end, late_events = EXCLUDED.late_events, invoiced_value = EXCLUDED.invoiced_value, value = EXCLUDED.value,
          currency = EXCLUDED.currency, invoiced_amount = EXCLUDED.invoiced_amount, amount = EXCLUDED.amount, adjustment = EXCLUDED.adjustment`,
       [
-        late.map(({ p }) => p.tenantId),
-        late.map(({ p }) => p.customerId),
-        late.map(({ p }) => p.meter),
-        late.map(({ p }) => p.period.start),
-        late.map(({ p }) => p.period.end),
-        late.map(({ p }) => p.total.count - p.onTime.count),
-        late.map(({ r }) => formatDecimal(r.onTimeValue)),
-        late.map(({ r }) => formatDecimal(r.value)),
-        late.map(({ r }) => r.charge?.currency ?? null),
-        late.map(({ r }) => r.onTimeCharge?.amount.toString() ?? null),
-        late.map(({ r }) => r.charge?.amount.toString() ?? null),
-        late.map(({ r }) => (r.charge && r.onTimeCharge ? (r.charge.amount - r.onTimeCharge.amount).toString() : null)),
+        textArray(late.map(({ p }) => p.tenantId)),
+        textArray(late.map(({ p }) => p.customerId)),
+        textArray(late.map(({ p }) => p.meter)),
+        int8Array(late.map(({ p }) => p.period.start)),
+        int8Array(late.map(({ p }) => p.period.end)),
+        int8Array(late.map(({ p }) => p.total.count - p.onTime.count)),
+        numericArray(late.map(({ r }) => r.onTimeValue)),
+        numericArray(late.map(({ r }) => r.value)),
+        textArray(late.map(({ r }) => r.charge?.currency ?? null)),
+        int8Array(late.map(({ r }) => r.onTimeCharge?.amount ?? null)),
+        int8Array(late.map(({ r }) => r.charge?.amount ?? null)),
+        int8Array(late.map(({ r }) => (r.charge && r.onTimeCharge ? r.charge.amount - r.onTimeCharge.amount : null))),
       ],
     );
   }

@@ -11,6 +11,13 @@ export class ConsumerConfig extends CommonConfig {
   @IsInt() @Min(1) @Max(100_000)
   CONSUMER_MAX_BATCH: number = 5_000;
 
+  /**
+   * Bytes fetched per partition per Kafka request: a batch is at most one fetch, so this must hold
+   * CONSUMER_MAX_BATCH records for that limit to be reached (about 450 bytes per usage event).
+   */
+  @IsInt() @Min(64 * 1024) @Max(64 * 1024 * 1024)
+  CONSUMER_FETCH_BYTES: number = 2 * 1024 * 1024;
+
   /** Interface the /health and /metrics listener binds to. */
   @IsString()
   HOST: string = '127.0.0.1';

@@ -14,3 +14,4 @@ export * from './sources/revenium';
 export * from './sources/catalog';
 export * from './sources/clock';
 export * from './sources/cohort-settings';
+export * from './instant';

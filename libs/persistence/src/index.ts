@@ -6,3 +6,4 @@ export * from './migrations/1763700000000-core-tables';
 export * from './checksum';
 export * from './postgres-readiness';
 export * from './sql-client';
+export * from './pg-binary-array';

@@ -142,6 +142,7 @@ export class ProjectionAppModule {
                     logger: logger as Logger,
                     concurrency: config.CONSUMER_CONCURRENCY,
                     maxRecordsPerTransaction: config.CONSUMER_MAX_BATCH,
+                    maxBytesPerPartition: config.CONSUMER_FETCH_BYTES,
                   }),
               ),
             );

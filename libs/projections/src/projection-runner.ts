@@ -22,6 +22,11 @@ export interface ProjectionRunnerOptions {
   concurrency?: number;
   /** Records per transaction at most. */
   maxRecordsPerTransaction?: number;
+  /**
+   * Bytes fetched per partition per request (kafkajs maxBytesPerPartition), default 2 MiB: what bounds
+   * a batch when maxRecordsPerTransaction is larger than one fetch holds.
+   */
+  maxBytesPerPartition?: number;
   /** Consumer group id; defaults to `<prefix>.<name>.v<version>.<generation>`. */
   groupId?: string;
   /**
@@ -131,8 +136,8 @@ export class ProjectionRunner {
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 2 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 2 * 1024 * 1024,
+      maxBytes: Math.max(16 * 1024 * 1024, (this.options.maxBytesPerPartition ?? 0) * (this.options.concurrency ?? 2)),
       // kafkajs restarts a crashed consumer (a broker outage) on a timer of its own, which disconnect()
       // does not always catch: a consumer that restarts after stop() kept the process alive.
       retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER, restartOnFailure: async () => !this.stopping },
@@ -248,7 +253,8 @@ export class ProjectionRunner {
       [handler.name, topic, partition],
     );
     const applied = BigInt(checkpoint!.offset);
-    const fresh = records.filter((r) => BigInt(r.offset) > applied);
+    // Records come in offset order: when the first is past the checkpoint, all are (no BigInt per record).
+    const fresh = BigInt(records[0]!.offset) > applied ? records : records.filter((r) => BigInt(r.offset) > applied);
     if (fresh.length === 0) {
       processed.inc({ consumer: handler.name, topic, outcome: 'redelivered' }, records.length);
       return 0;

@@ -32,7 +32,53 @@ export interface ReadModel<S> {
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
-const pkOf = (table: ReadModelTable, row: Row): string => JSON.stringify(table.primaryKey.map((c) => row[c] ?? null));
+/**
+ * A row's primary key as one string, without JSON: each value tagged with its type and joined by NUL,
+ * which Postgres text can never contain (so two different keys never give the same string).
+ */
+function pkOf(table: ReadModelTable, row: Row): string {
+  let key = '';
+  for (const column of table.primaryKey) {
+    const value = row[column];
+    if (key.length > 0) key += '\u0000';
+    if (typeof value === 'string') key += `s${value}`;
+    else if (value === undefined || value === null) key += 'z';
+    else if (typeof value === 'object') key += `j${JSON.stringify(value)}`;
+    else key += `${typeof value === 'number' ? 'n' : 'b'}${String(value)}`;
+  }
+  return key;
+}
+
+const showPk = (table: ReadModelTable, row: Row): string => JSON.stringify(table.primaryKey.map((c) => row[c] ?? null));
+
+/** Whether two JSON values are the same (object key order aside: jsonb does not keep it either). */
+export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a === undefined || b === undefined || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    if (!Object.prototype.hasOwnProperty.call(b, k) || !jsonEqual(a[k], b[k])) return false;
+  }
+  return true;
+}
+
+/** Whether two rows write the same values (a missing column is written as null). */
+function sameRow(table: ReadModelTable, a: Row, b: Row): boolean {
+  if (a === b) return true;
+  for (const column in table.columns) {
+    const x = a[column] ?? null;
+    const y = b[column] ?? null;
+    if (x !== y && !jsonEqual(x, y)) return false;
+  }
+  return true;
+}
 
 function columnArray(table: ReadModelTable, column: string, rows: readonly Row[]): unknown[] {
   const type = table.columns[column];
@@ -78,11 +124,11 @@ export class ReadModelDiff {
     const seen = new Set<string>();
     for (const row of now) {
       const pk = pkOf(table, row);
-      if (seen.has(pk)) throw new Error(`read model ${table.name}: one document rendered two rows with primary key ${pk}`);
+      if (seen.has(pk)) throw new Error(`read model ${table.name}: one document rendered two rows with primary key ${showPk(table, row)}`);
       seen.add(pk);
       const old = previous.get(pk);
-      if (old === undefined || JSON.stringify(old) !== JSON.stringify(row)) {
-        if (upserts.has(pk)) throw new Error(`read model ${table.name}: two documents rendered rows with primary key ${pk}`);
+      if (old === undefined || !sameRow(table, old, row)) {
+        if (upserts.has(pk)) throw new Error(`read model ${table.name}: two documents rendered rows with primary key ${showPk(table, row)}`);
         upserts.set(pk, row);
       }
       deletes.delete(pk);
@@ -116,10 +162,13 @@ export class ReadModelDiff {
   /**
    * Writes the difference: a DELETE, an upsert, and additive increments per table, each one statement.
    * Rows go in primary-key order, so concurrent transactions lock shared rows in the same order.
+   * Additive tables go last: their rows are shared by every document, so a concurrent batch waits on
+   * them from this statement until the commit; the caller should write them as late as it can.
    */
   async write(tx: ProjectionTx): Promise<void> {
     const sorted = <R>(m: Map<string, R>): R[] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-    for (const table of this.tables) {
+    const ordered = [...this.tables.filter((t) => t.mode === 'replace'), ...this.tables.filter((t) => t.mode !== 'replace')];
+    for (const table of ordered) {
       const t = `${tx.schema}.${quote(table.name)}`;
       const pkCols = table.primaryKey;
       const deletes = sorted(this.deletes.get(table.name)!);

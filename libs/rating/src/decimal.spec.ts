@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { addDecimal, compareDecimal, decimalFromNumber, formatDecimal, parseDecimal, subtractDecimal } from './decimal';
 
 describe('exact decimals for usage quantities', () => {
@@ -24,6 +25,18 @@ describe('exact decimals for usage quantities', () => {
     expect(formatDecimal(parseDecimal('2.50'))).toBe('2.5');
     expect(formatDecimal(addDecimal(parseDecimal('0.25'), parseDecimal('0.25')))).toBe('0.5');
     expect(formatDecimal(subtractDecimal(parseDecimal('1'), parseDecimal('1.75')))).toBe('-0.75');
+  });
+
+  it('reads any run of digits as that whole number, leading zeros and all (the short ones take a faster path)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...'0123456789'.split('')), { minLength: 1, maxLength: 22 }), (digits) => {
+        const text = digits.join('');
+        expect(parseDecimal(text)).toEqual({ coefficient: BigInt(text), scale: 0 });
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(parseDecimal('999999999999999')).toEqual({ coefficient: 999_999_999_999_999n, scale: 0 });
+    expect(() => parseDecimal('')).toThrow(/not a plain decimal/);
   });
 
   it('compares across scales and refuses what is not a plain decimal', () => {

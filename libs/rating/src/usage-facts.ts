@@ -1,4 +1,4 @@
-import { type DomainEvent, isJsonObject, type JsonValue, REVLINT_USAGE_LIMIT_KEYS } from '@revstream/events';
+import { type DomainEvent, instantMs, isJsonObject, type JsonValue, REVLINT_USAGE_LIMIT_KEYS } from '@revstream/events';
 import type { MeterKind } from './aggregation';
 import { type Decimal, decimalFromNumber } from './decimal';
 import { RatingInputError } from './errors';
@@ -34,7 +34,7 @@ export function dedupKeyOf(event: DomainEvent): string {
 /** Dedup keys made of an event id start with this; a source's keys start with the source's name. */
 export const EVENT_ID_KEY_PREFIX = 'event:';
 
-const instant = (iso: string): number => Date.parse(iso);
+const instant = instantMs;
 
 /** Meter names are taken as sent (no trimming: two keys that differ are two meters). */
 export function meterName(name: unknown, field: string): string {

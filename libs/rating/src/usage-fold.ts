@@ -80,6 +80,15 @@ interface PeriodBuilder {
   readonly onTime: AggregateBuilder;
 }
 
+interface CustomerFold {
+  readonly schedule: BillingSchedule;
+  /** The period of the customer's last reading, and its builders by meter. */
+  period: BillingPeriod | undefined;
+  meters: Map<string, PeriodBuilder> | undefined;
+  /** Builders by period start, then meter. */
+  readonly periods: Map<number, Map<string, PeriodBuilder>>;
+}
+
 /**
  * Folds readings into per-period usage, in memory: one entry per tenant × customer × meter × billing
  * period, whatever the number of readings. Each reading lands in the period of its event time; it is
@@ -87,30 +96,46 @@ interface PeriodBuilder {
  * periods already in `into` are merged with (a recompute folds a long ledger page by page).
  */
 export function foldUsage(readings: Iterable<MeterReading>, scheduleFor: ScheduleLookup, into = new Map<string, PeriodUsage>()): Map<string, PeriodUsage> {
-  const builders = new Map<string, PeriodBuilder>();
-  let lastCustomer: string | undefined;
-  let lastTenant: string | undefined;
-  let schedule: BillingSchedule = [];
-  let cached: BillingPeriod | undefined;
+  // Nested by tenant, customer, period and meter, so a reading costs map lookups and no key string.
+  // Per customer: its schedule (looked up once) and the period its last reading fell in. Periods never
+  // overlap, so a reading inside that period belongs to it; a batch's readings of one customer are
+  // usually close in time, and billingPeriodAt is the fold's most expensive step.
+  const tenants = new Map<string, Map<string, CustomerFold>>();
+  const builders: PeriodBuilder[] = [];
   for (const r of readings) {
-    if (r.customerId !== lastCustomer || r.tenantId !== lastTenant) {
-      lastCustomer = r.customerId;
-      lastTenant = r.tenantId;
-      schedule = scheduleFor(r.tenantId, r.customerId);
-      cached = undefined;
+    let customers = tenants.get(r.tenantId);
+    if (customers === undefined) {
+      customers = new Map();
+      tenants.set(r.tenantId, customers);
     }
-    const period = cached !== undefined && r.occurredAt >= cached.start && r.occurredAt < cached.end ? cached : billingPeriodAt(schedule, r.occurredAt);
-    cached = period;
-    const key = periodUsageKey(r.tenantId, r.customerId, r.meter, period.start);
-    let b = builders.get(key);
+    let c = customers.get(r.customerId);
+    if (c === undefined) {
+      c = { schedule: scheduleFor(r.tenantId, r.customerId), period: undefined, meters: undefined, periods: new Map() };
+      customers.set(r.customerId, c);
+    }
+    let period = c.period;
+    let meters = c.meters;
+    if (period === undefined || meters === undefined || r.occurredAt < period.start || r.occurredAt >= period.end) {
+      period = billingPeriodAt(c.schedule, r.occurredAt);
+      meters = c.periods.get(period.start);
+      if (meters === undefined) {
+        meters = new Map();
+        c.periods.set(period.start, meters);
+      }
+      c.period = period;
+      c.meters = meters;
+    }
+    let b = meters.get(r.meter);
     if (b === undefined) {
       b = { tenantId: r.tenantId, customerId: r.customerId, meter: r.meter, kind: r.kind, period, total: new AggregateBuilder(), onTime: new AggregateBuilder() };
-      builders.set(key, b);
+      meters.set(r.meter, b);
+      builders.push(b);
     } else if (r.kind === 'gauge') b.kind = 'gauge';
     b.total.add(r);
-    if (!arrivedAfterClose(period, r.receivedAt)) b.onTime.add(r);
+    if (!arrivedAfterClose(b.period, r.receivedAt)) b.onTime.add(r);
   }
-  for (const [key, b] of builders) {
+  for (const b of builders) {
+    const key = periodUsageKey(b.tenantId, b.customerId, b.meter, b.period.start);
     const before = into.get(key);
     into.set(key, {
       tenantId: b.tenantId,

@@ -1,137 +1,39 @@
+import { type PulsoraRevenueData, type SubscriptionStatus, type ValuedRevenueData, type ValuedSubscriptionItem } from '@revstream/events';
+import { normalizeCurrency } from '@revstream/money';
 import {
-  type JsonObject,
-  type PriceInterval,
-  PRICE_INTERVALS,
-  type PulsoraRevenueData,
-  type SubscriptionStatus,
-  type ValuedPrice,
-  type ValuedRevenueData,
-  type ValuedSubscriptionItem,
-} from '@revstream/events';
-import { normalizeCurrency, roundRational, toMinorUnits } from '@revstream/money';
+  countsTowardMrr,
+  itemMonthlyAmount,
+  MrrInputError,
+  normalizePrice,
+  type Price,
+  pulsoraEffect as mrrPulsoraEffect,
+  quantityOf,
+  roundToMinor,
+} from '@revstream/mrr';
 import type { Interval } from './intervals';
 import { compareStamps, compareText, type Stamp } from './time';
 
 /**
  * The minimal billing the cohorts need: is an account paying (active or past_due, with MRR above 0),
- * on which plan, and what each plan costs a month. It follows the MRR rules of libs/mrr (prices at
- * quantity, graduated tiers by default, metered and one-time prices add nothing, exact monthly
- * normalization, Pulsora's add/set/clear effects) and should converge with it once libs/mrr is merged:
- * these functions are the seam to replace.
+ * on which plan, and what each plan costs a month. Prices, quantities, monthly normalization and
+ * Pulsora's effects are libs/mrr's rules (the billing projector's own), so both read an event the same
+ * way and refuse the same bodies (`MrrInputError`); this module only keeps what the cohorts remember.
  */
-export class BillingInputError extends Error {
-  override readonly name = 'BillingInputError';
-  constructor(
-    readonly path: string,
-    readonly problem: string,
-  ) {
-    super(`${path}: ${problem}`);
-  }
-}
+export { MrrInputError };
 
 /** Active and past_due count: past_due is a paying customer whose card failed once. */
-export const isBillingActiveStatus = (status: SubscriptionStatus): boolean => status === 'active' || status === 'past_due';
+export const isBillingActiveStatus = countsTowardMrr;
 
-interface Tier {
-  readonly upTo: number | null;
-  readonly unit: number;
-  readonly flat: number;
-}
+/** A price's monthly amount at a quantity, rounded once to whole minor units (0 for one-time and metered prices). */
+const monthlyAt = (price: Price, quantity: number): number => Number(roundToMinor(itemMonthlyAmount(price, quantity)));
 
-interface Price {
-  readonly currency: string;
-  readonly tiers: readonly Tier[] | null;
-  readonly volume: boolean;
-  readonly unit: number;
-  /** null: one-time or metered, adds no MRR and has no monthly price. */
-  readonly interval: PriceInterval | null;
-  readonly count: number;
-}
-
-function amount(value: unknown, path: string): number {
-  if (value === null || value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new BillingInputError(path, `must be a non-negative integer of minor units, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function currencyOf(value: unknown, path: string): string {
+const currencyOf = (value: unknown, path: string): string => {
   try {
     return normalizeCurrency(String(value ?? ''));
   } catch {
-    throw new BillingInputError(path, `must be an ISO 4217 code, got ${JSON.stringify(value)}`);
+    throw new MrrInputError(path, `must be an ISO 4217 code, got ${JSON.stringify(value)}`);
   }
-}
-
-function quantityOf(value: unknown, path: string): number {
-  if (value === null || value === undefined) return 1;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new BillingInputError(path, `must be a non-negative integer, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function normalizePrice(input: ValuedPrice, path: string): Price {
-  if (input === null || typeof input !== 'object') throw new BillingInputError(path, 'must be an object');
-  const currency = currencyOf(input.currency, `${path}.currency`);
-  let interval: PriceInterval | null = null;
-  let count = 1;
-  if (input.type !== 'one_time' && input.interval !== null && input.interval !== undefined) {
-    if (!PRICE_INTERVALS.includes(input.interval)) throw new BillingInputError(`${path}.interval`, `must be one of ${PRICE_INTERVALS.join(', ')}`);
-    interval = input.interval;
-    const c = input.interval_count;
-    if (c !== null && c !== undefined && (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 1)) throw new BillingInputError(`${path}.interval_count`, 'must be a positive integer');
-    count = c ?? 1;
-  }
-  if (input.usage_type === 'metered') interval = null;
-  if (Array.isArray(input.tiers) && input.tiers.length > 0) {
-    const tiers = input.tiers.map((t, i) => {
-      const unbounded = t.up_to === null || t.up_to === undefined || t.up_to === 'inf';
-      if (!unbounded && (typeof t.up_to !== 'number' || !Number.isSafeInteger(t.up_to) || t.up_to < 1)) {
-        throw new BillingInputError(`${path}.tiers[${i}].up_to`, 'must be a positive integer, null or "inf"');
-      }
-      return { upTo: unbounded ? null : (t.up_to as number), unit: amount(t.unit_amount, `${path}.tiers[${i}].unit_amount`), flat: amount(t.flat_amount, `${path}.tiers[${i}].flat_amount`) };
-    });
-    const sorted = [...tiers].sort((a, b) => (a.upTo ?? Infinity) - (b.upTo ?? Infinity));
-    sorted[sorted.length - 1] = { ...sorted[sorted.length - 1]!, upTo: null };
-    return { currency, tiers: sorted, volume: input.tiers_mode === 'volume', unit: 0, interval, count };
-  }
-  if ((input.unit_amount === null || input.unit_amount === undefined) && interval !== null) {
-    throw new BillingInputError(`${path}.unit_amount`, 'a recurring licensed price needs unit_amount or tiers');
-  }
-  return { currency, tiers: null, volume: false, unit: amount(input.unit_amount, `${path}.unit_amount`), interval, count };
-}
-
-function priceAtQuantity(price: Price, quantity: number): bigint {
-  const q = BigInt(quantity);
-  if (q === 0n) return 0n;
-  if (price.tiers === null) return BigInt(price.unit) * q;
-  if (price.volume) {
-    const tier = price.tiers.find((t) => t.upTo === null || q <= BigInt(t.upTo))!;
-    return BigInt(tier.unit) * q + BigInt(tier.flat);
-  }
-  let total = 0n;
-  let lower = 0n;
-  for (const tier of price.tiers) {
-    if (q <= lower) break;
-    const upper = tier.upTo === null || BigInt(tier.upTo) > q ? q : BigInt(tier.upTo);
-    total += (upper - lower) * BigInt(tier.unit) + BigInt(tier.flat);
-    lower = upper;
-  }
-  return total;
-}
-
-/** One period's amount as one month's, rounded half away from zero to whole minor units. */
-export function monthlyMinor(periodAmount: bigint, interval: PriceInterval, count: number): number {
-  const c = BigInt(count);
-  switch (interval) {
-    case 'month':
-      return Number(roundRational(periodAmount, c));
-    case 'year':
-      return Number(roundRational(periodAmount, 12n * c));
-    case 'week':
-      return Number(roundRational(periodAmount * 52n, 12n * c));
-    case 'day':
-      return Number(roundRational(periodAmount * 365n, 12n * c));
-  }
-}
+};
 
 /** A plan as a tenant's price ladder sees it: what one unit costs a month. */
 export interface PlanObservation {
@@ -152,8 +54,8 @@ export interface ItemFact {
 const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 function observe(plan: string | null, price: Price, active: boolean, name: string | null): PlanObservation | null {
-  if (plan === null || price.interval === null) return null;
-  return { plan, currency: price.currency, monthlyPrice: monthlyMinor(priceAtQuantity(price, 1), price.interval, price.count), active, name };
+  if (plan === null || price.interval === null || price.metered) return null;
+  return { plan, currency: price.currency, monthlyPrice: monthlyAt(price, 1), active, name };
 }
 
 /** The items of a Valued subscription snapshot, and the plans they show. */
@@ -166,7 +68,7 @@ export function valuedItems(items: readonly ValuedSubscriptionItem[]): { items: 
     const price = rawPrice === null ? null : normalizePrice(rawPrice, item.price ? `${path}.price` : `${path}.plan.price`);
     const plan = text(item.plan?.source_key) ?? text(item.plan?.id) ?? text(rawPrice?.plan) ?? text(rawPrice?.source_key) ?? text(rawPrice?.id);
     const quantity = quantityOf(item.quantity, `${path}.quantity`);
-    const mrr = price === null || price.interval === null ? 0 : monthlyMinor(priceAtQuantity(price, quantity), price.interval, price.count);
+    const mrr = price === null ? 0 : monthlyAt(price, quantity);
     out.push({ plan, currency: price?.currency ?? null, mrr });
     if (price !== null) {
       const seen = observe(plan, price, item.plan?.active !== false && rawPrice?.active !== false, text(item.plan?.name));
@@ -207,62 +109,20 @@ export interface PulsoraEffect {
   readonly plan: string | null;
 }
 
-function pulsoraInterval(metadata: JsonObject | null | undefined): { interval: PriceInterval; count: number } {
-  const raw = metadata?.interval;
-  switch (typeof raw === 'string' ? raw.trim().toLowerCase() : '') {
-    case 'day':
-    case 'daily':
-      return { interval: 'day', count: 1 };
-    case 'week':
-    case 'weekly':
-      return { interval: 'week', count: 1 };
-    case 'quarter':
-    case 'quarterly':
-      return { interval: 'month', count: 3 };
-    case 'year':
-    case 'yearly':
-    case 'annual':
-    case 'annually':
-      return { interval: 'year', count: 1 };
-    default:
-      return { interval: 'month', count: 1 };
-  }
-}
-
-function minor(value: unknown, currency: string, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new BillingInputError(path, `must be a number, got ${JSON.stringify(value)}`);
-  try {
-    return toMinorUnits(value, currency);
-  } catch (error) {
-    throw new BillingInputError(path, error instanceof Error ? error.message : String(error));
-  }
-}
-
+/** libs/mrr's effect, in whole minor units, with the plan the event names. */
 export function pulsoraEffect(data: PulsoraRevenueData): PulsoraEffect {
-  const currency = currencyOf(data.currency ?? 'USD', 'currency');
-  const subscription = text(data.customer_subscription_id);
+  const effect = mrrPulsoraEffect(data);
   const plan = text(data.metadata?.plan);
-  const eventType = data.event_type ?? null;
-  if (eventType === 'refund') return { kind: 'none', subscription, currency, amount: 0, plan };
-  if (data.mrr_impact !== null && data.mrr_impact !== undefined) {
-    return { kind: 'add', subscription, currency, amount: minor(data.mrr_impact, currency, 'mrr_impact'), plan };
-  }
-  const paid = minor(data.amount, currency, 'amount');
-  if (paid < 0) throw new BillingInputError('amount', 'must not be negative');
-  const { interval, count } = pulsoraInterval(data.metadata);
-  const monthly = monthlyMinor(BigInt(paid), interval, count);
-  switch (eventType) {
-    case 'subscription':
-    case 'renewal':
-    case 'upgrade':
-    case 'downgrade':
-      return { kind: 'set', subscription, currency, amount: monthly, plan };
-    case 'churn':
-      return subscription === null ? { kind: 'clear', subscription, currency, amount: 0, plan } : { kind: 'set', subscription, currency, amount: 0, plan };
-    case 'purchase':
-      return { kind: 'none', subscription, currency, amount: 0, plan };
-    case null:
-      return data.is_recurring === true ? { kind: 'set', subscription, currency, amount: monthly, plan } : { kind: 'none', subscription, currency, amount: 0, plan };
+  const subscription = text(data.customer_subscription_id);
+  switch (effect.kind) {
+    case 'add':
+      return { kind: 'add', subscription, currency: effect.currency, amount: Number(roundToMinor(effect.delta)), plan };
+    case 'set':
+      return { kind: 'set', subscription, currency: effect.currency, amount: Number(roundToMinor(effect.monthly)), plan };
+    case 'clear':
+      return { kind: 'clear', subscription: null, currency: effect.currency, amount: 0, plan };
+    case 'none':
+      return { kind: 'none', subscription, currency: effect.currency, amount: 0, plan };
   }
 }
 

@@ -1,6 +1,6 @@
 import { assertNever, type DomainEvent, type JsonValue, PoisonEventError, REVLINT_USAGE_LIMIT_KEYS } from '@revstream/events';
 import {
-  BillingInputError,
+  MrrInputError,
   type ItemsFact,
   type PlanObservation,
   type PulsoraFact,
@@ -176,7 +176,7 @@ function addAlias(state: TenantFacts, alias: string | null, customerId: string |
 }
 
 function poison(error: unknown): never {
-  if (error instanceof BillingInputError) throw new PoisonEventError('invalid_body', error.message);
+  if (error instanceof MrrInputError) throw new PoisonEventError('invalid_body', error.message);
   throw error;
 }
 

@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { instantMs } from './instant';
+
+describe('instantMs', () => {
+  it('reads every toISOString instant as Date.parse does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }), (ms) => {
+        const iso = new Date(ms).toISOString();
+        expect(instantMs(iso)).toBe(Date.parse(iso));
+        expect(instantMs(iso)).toBe(ms);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('agrees with Date.parse on near-misses: other forms, impossible fields, stray characters', () => {
+    const samples = [
+      '2026-02-29T00:00:00.000Z', '2026-02-30T12:00:00.000Z', '2026-04-31T00:00:00.000Z', '2028-02-29T23:59:59.999Z',
+      '2026-13-01T00:00:00.000Z', '2026-00-10T00:00:00.000Z', '2026-01-00T00:00:00.000Z', '2026-01-01T24:00:00.000Z',
+      '2026-01-01T23:60:00.000Z', '2026-01-01T23:59:60.000Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00.5Z',
+      '2026-01-01T00:00:00.000+02:00', '2026-0a-01T00:00:00.000Z', '0042-03-04T05:06:07.089Z', '0000-01-01T00:00:00.000Z',
+      '2026-01-01 00:00:00.000Z', 'not a date at all, 24ch', '',
+    ];
+    for (const s of samples) expect([s, instantMs(s)]).toEqual([s, Date.parse(s)]);
+  });
+
+  it('agrees with Date.parse on any string of the fast form', () => {
+    const digit = fc.constantFrom(...'0123456789x'.split(''));
+    const field = (n: number): fc.Arbitrary<string> => fc.array(digit, { minLength: n, maxLength: n }).map((d) => d.join(''));
+    fc.assert(
+      fc.property(field(4), field(2), field(2), field(2), field(2), field(2), field(3), (y, mo, d, h, mi, s, ms) => {
+        const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
+        expect(instantMs(iso)).toBe(Date.parse(iso));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+});
