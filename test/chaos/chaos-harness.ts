@@ -4,8 +4,7 @@ import type { Envelope } from '@revstream/events';
 import { EventPublisher } from '@revstream/kafka';
 import { createSchemaDataSource, ensureDatabase, dropDatabase, runMigrations, schemaChecksums, type TableChecksum } from '@revstream/persistence';
 import { type ProjectionAppDefinition, ProjectionRunner } from '@revstream/projections';
-import { eventually, type IsolatedStack } from '@revstream/testing';
-import { deadPort } from '../../apps/gateway/src/testing/gateway-harness';
+import { eventually, freePort, type IsolatedStack } from '@revstream/testing';
 import { reveniumMeter, revlintEvent, revnuUsage, valuedSubscription } from '../../apps/metering/src/testing/metering-fixtures';
 import { caughtUp, logger, prng } from '../replay/determinism';
 
@@ -145,7 +144,7 @@ export interface AppProcess {
 export async function spawnConsumerApp(app: 'metering' | 'billing' | 'cohorts', env: Record<string, string>): Promise<AppProcess> {
   buildOnce();
   const portVar = { metering: 'METERING_PORT', billing: 'BILLING_PORT', cohorts: 'COHORTS_PORT' }[app];
-  const port = await deadPort();
+  const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'error', ...env, [portVar]: String(port) },
@@ -182,11 +181,7 @@ export async function stopApp(p: AppProcess): Promise<void> {
   await p.exited;
 }
 
-/**
- * Events lost and duplicated, judged from the table checksums against the clean run: the row counts
- * of the per-event ledger and the usage totals are compared by the caller; here, whether every table
- * is identical.
- */
+/** Every table whose rows differ from the clean run's (or that only one side has), with both checksums; empty when identical. */
 export function differences(actual: readonly TableChecksum[], clean: readonly TableChecksum[]): string[] {
   const byTable = new Map(clean.map((c) => [c.table, c]));
   const out: string[] = [];

@@ -22,7 +22,7 @@ import {
 
 const EVENTS = 100_000;
 
-/** Rows of the per-event ledger (one per dedup key) and the events counted into usage. */
+/** Rows of the per-event ledger: one per dedup key, so fewer is a lost event and more a double count. */
 const counts = (sums: readonly TableChecksum[]): { ledger: number } => ({ ledger: sums.find((s) => s.table === 'usage_ledger')?.rows ?? -1 });
 
 describe('chaos: the metering consumer SIGKILLed three times while it projects 100,000 events (real Kafka + Postgres)', () => {

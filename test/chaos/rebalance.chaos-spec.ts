@@ -42,7 +42,7 @@ describe('chaos: a second consumer instance joins, then leaves, mid-stream (real
     const seed = CHAOS_SEED + 2;
     process.stdout.write(`[chaos] rebalance: seed ${seed}\n`);
     const events = meteringWorkload(EVENTS, seed, 'rb');
-    const third = Math.floor(EVENTS / 3);
+    const third = Math.floor(EVENTS / 4);
     const first = await spawnConsumerApp('metering', stack.env);
     let second: AppProcess | undefined;
     let joinedAt = 0;
@@ -52,13 +52,29 @@ describe('chaos: a second consumer instance joins, then leaves, mid-stream (real
       await publishAll(publisher, events.slice(0, third), 1_000);
       joinedAt = await eventually(() => appliedSoFar(stack.databaseUrl, meteringApp), (n) => n > 0, 120_000, 50);
       second = await spawnConsumerApp('metering', stack.env);
-      // Part 2 arrives while the group rebalances onto two members.
-      await publishAll(publisher, events.slice(third, 2 * third), 1_000);
-      secondApplied = await eventually(() => appliedByProcess(second!), (n) => n > 0, 120_000, 100);
-      leftAt = await appliedSoFar(stack.databaseUrl, meteringApp);
-      await stopApp(second);
-      // Part 3 arrives after it left.
-      await publishAll(publisher, events.slice(2 * third), 1_000);
+      // The rest arrives a chunk at a time: while the group rebalances onto two members, while both
+      // project, and after the second left (SIGTERM) and the first took its partitions back. Until the
+      // second has applied records, the last quarter trickles in (the rebalance takes a few
+      // heartbeats), so there is always something left for it to take.
+      let at = third;
+      while (at < events.length) {
+        const trickle = leftAt === 0 && at >= 3 * third;
+        const size = trickle ? 100 : 500;
+        await publishAll(publisher, events.slice(at, at + size), size);
+        at += size;
+        if (leftAt === 0) {
+          secondApplied = await appliedByProcess(second);
+          if (secondApplied > 0 && at >= 2 * third) {
+            leftAt = await appliedSoFar(stack.databaseUrl, meteringApp);
+            await stopApp(second);
+          } else if (trickle) {
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        } else {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      if (leftAt === 0) throw new Error(`the second instance applied nothing while ${EVENTS - third} events arrived: ${second.stderr()}`);
       expect(await eventually(() => appCaughtUp(stack, meteringApp, stack.databaseUrl), Boolean, 300_000, 500)).toBe(true);
       expect({ exitCode: first.child.exitCode }).toEqual({ exitCode: null });
       expect(await appliedByProcess(first)).toBeGreaterThan(0);

@@ -138,10 +138,17 @@ export class ProjectionRunner {
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 2 * 1024 * 1024,
       maxBytes: Math.max(16 * 1024 * 1024, (this.options.maxBytesPerPartition ?? 0) * (this.options.concurrency ?? 2)),
-      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER },
+      // kafkajs restarts a crashed consumer (a broker outage) on a timer of its own, which disconnect()
+      // does not always catch: a consumer that restarts after stop() kept the process alive.
+      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: Number.MAX_SAFE_INTEGER, restartOnFailure: async () => !this.stopping },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      if (this.stopping) {
+        // Restarted (after a crash) while stopping: leave again.
+        void consumer.disconnect().catch(() => undefined);
+        return;
+      }
       this.assigned = e.payload.memberAssignment;
       logger.info({ projection: handler.name, assignment: this.assigned }, 'partitions assigned');
     });

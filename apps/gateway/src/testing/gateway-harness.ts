@@ -1,9 +1,8 @@
-import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '@revstream/config';
 import { decodeEnvelope, type DomainEvent, type RawSource } from '@revstream/events';
 import { TenancyRepository, type CreatedTenant } from '@revstream/tenancy';
-import { isolatedStack, type IsolatedStack, readTopic, topicSize } from '@revstream/testing';
+import { freePort, isolatedStack, type IsolatedStack, readTopic, topicSize } from '@revstream/testing';
 import { GatewayConfig } from '../gateway.config';
 import { createGatewayApp } from '../main';
 
@@ -54,16 +53,7 @@ export async function bootGateway(stack: IsolatedStack, env: Record<string, stri
 }
 
 /** A local port where nothing listens (bound, then released). */
-export async function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 1));
-    });
-  });
-}
+export const deadPort = freePort;
 
 /** The settings of a gateway whose Kafka does not answer: nothing listens on its broker port, and it gives up after 1 s. */
 export async function kafkaDownEnv(): Promise<Record<string, string>> {
