@@ -93,11 +93,11 @@ export function int8Array(values: ReadonlyArray<number | bigint | null>): Buffer
   return buf.subarray(0, off);
 }
 
-/** `int[]`. */
-export function int4Array(values: ReadonlyArray<number | null>): Buffer {
+/** An array of fixed-width elements: each a length of `width`, then its bytes, written by `write`. */
+function fixedWidthArray<T>(values: ReadonlyArray<T | null>, type: ElementType, width: number, write: (buf: Buffer, off: number, value: T) => void): Buffer {
   const hasNulls = values.includes(null);
-  const buf = Buffer.allocUnsafe(HEADER + values.length * 8);
-  let off = header(buf, 'int4', values.length, hasNulls);
+  const buf = Buffer.allocUnsafe(HEADER + values.length * (4 + width));
+  let off = header(buf, type, values.length, hasNulls);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v === null) {
@@ -105,31 +105,21 @@ export function int4Array(values: ReadonlyArray<number | null>): Buffer {
       off += 4;
       continue;
     }
-    buf.writeInt32BE(4, off);
-    buf.writeInt32BE(v, off + 4);
-    off += 8;
+    buf.writeInt32BE(width, off);
+    write(buf, off + 4, v);
+    off += 4 + width;
   }
   return buf.subarray(0, off);
 }
 
+/** `int[]`. */
+export const int4Array = (values: ReadonlyArray<number | null>): Buffer => fixedWidthArray(values, 'int4', 4, (buf, off, v) => buf.writeInt32BE(v, off));
+
 /** `boolean[]`. */
-export function boolArray(values: ReadonlyArray<boolean | null>): Buffer {
-  const hasNulls = values.includes(null);
-  const buf = Buffer.allocUnsafe(HEADER + values.length * 5);
-  let off = header(buf, 'bool', values.length, hasNulls);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v === null) {
-      buf.writeInt32BE(-1, off);
-      off += 4;
-      continue;
-    }
-    buf.writeInt32BE(1, off);
-    buf[off + 4] = v ? 1 : 0;
-    off += 5;
-  }
-  return buf.subarray(0, off);
-}
+export const boolArray = (values: ReadonlyArray<boolean | null>): Buffer =>
+  fixedWidthArray(values, 'bool', 1, (buf, off, v) => {
+    buf[off] = v ? 1 : 0;
+  });
 
 /** An exact decimal: an integer coefficient over 10^scale (scale ≥ 0). */
 export interface DecimalValue {
