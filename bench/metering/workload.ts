@@ -1,4 +1,5 @@
 import { createEnvelope, type Envelope } from '@revstream/events';
+import { prng } from '../../apps/billing/src/testing/billing-workload';
 
 /**
  * A deterministic, realistic usage stream for the metering benchmark (seeded, so every run measures
@@ -14,18 +15,6 @@ export interface WorkloadOptions {
   events: number;
   customers: number;
   seed: number;
-}
-
-/** mulberry32: small, fast, seeded. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TENANTS = ['tn_bench_a', 'tn_bench_b', 'tn_bench_c', 'tn_bench_d', 'tn_bench_e'];
