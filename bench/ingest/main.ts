@@ -17,8 +17,9 @@ import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revli
  * `npm run bench:ingest`: the gateway as a child process against the real broker (acks=all) and
  * Postgres, on its own topic prefix and database; HTTP load with autocannon: Revenue Linter batches
  * of 100 events, plus a mix of single events to Pulsora, Revnu, Valued and Revenium, over many
- * tenants. Measured twice: the gateway as deployed (its customer-identity projection on), and the
- * ingest path alone (IDENTITY_PROJECTION=off). Reports events/s acknowledged, p50/p99 latency, the
+ * tenants. Measured twice: the gateway as `npm start` runs it (IDENTITY_PROJECTION=off: its
+ * customer-identity projection runs in a worker of its own, not started here), and a single-process
+ * gateway that also runs that projection (IDENTITY_PROJECTION=on). Reports events/s acknowledged, p50/p99 latency, the
  * gateway's peak RSS and CPU per event, checks the topics hold at least what was acknowledged, and
  * writes bench/results/ingest-<date>.{md,json}.
  *
@@ -243,7 +244,7 @@ export function envelopeSize(): number {
 function figures(outcomes: Outcome[], limit: ProducerLimit): BenchFigure[] {
   const kafkaLimit = { name: 'Kafka ProducerPerformance, acks=all, same run', value: limit.recordsPerSec, unit: 'records/s' };
   return outcomes.flatMap((o): BenchFigure[] => {
-    const stage = `gateway, identity projection ${o.identityProjection}${o.identityProjection === 'on' ? ' (as deployed)' : ' (ingest path alone)'}`;
+    const stage = o.identityProjection === 'on' ? 'gateway, identity projection in-process (one process)' : 'gateway as npm start runs it (identity projection in its own worker, not running here)';
     const [batch, single] = o.phases;
     return [
       {
