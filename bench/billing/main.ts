@@ -15,6 +15,7 @@ import { billingProjection } from '../../apps/billing/src/billing.projection';
 import { BILLING_TABLE_NAMES, billingReadModel } from '../../apps/billing/src/billing.read-model';
 import { billingWorkload } from '../../apps/billing/src/testing/billing-workload';
 import { projectRoot } from '../../tools/shared/project-root';
+import { runToExit } from '../shared/run-to-exit';
 
 /**
  * npm run bench:billing — events/s the billing projection achieves through ProjectionRunner from a
@@ -298,11 +299,5 @@ Rows by table: ${Object.entries(r.baseline.rowsByTable).map(([t, n]) => `${t} ${
 }
 
 if (require.main === module) {
-  run(program.parse().opts<BillingOptions>()).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`bench:billing failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runToExit('bench:billing', run(program.parse().opts<BillingOptions>()));
 }

@@ -8,6 +8,7 @@ import { type CohortEvent, emptyTenantFacts, recordEvent, scoreTenant } from '@r
 import type { EventPublisher } from '@revstream/kafka';
 import { cohortsApp } from '../../apps/cohorts/src/cohorts.app';
 import { limitReport, pageview, planItem, planSync, premiumUse, productEvent, tick, valuedSnapshot } from '../../libs/scoring/src/testing/cohort-events';
+import { runToExit } from '../shared/run-to-exit';
 
 /**
  * `npm run bench:cohorts`: what one tenant's document costs the cohort scorer. A tenant of
@@ -176,8 +177,5 @@ export async function run(options: CohortsOptions): Promise<CohortsResult> {
 }
 
 if (require.main === module) {
-  run(cohortsOptionsFromEnv()).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+  runToExit('bench:cohorts', run(cohortsOptionsFromEnv()));
 }

@@ -17,6 +17,7 @@ import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revli
 import { freePort } from '../shared/net';
 import { type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { createBenchTenants } from '../shared/tenants';
+import { runToExit } from '../shared/run-to-exit';
 
 /**
  * `npm run bench:e2e`: the whole pipeline as `npm start` runs it (the same app list,
@@ -395,11 +396,5 @@ if (require.main === module) {
     .parse()
     .opts<{ quick: boolean; rate?: number; duration?: number }>();
   const o = e2eDefaults(options.quick);
-  run({ ...o, rate: options.rate ?? o.rate, durationS: options.duration ?? o.durationS }).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`bench:e2e failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runToExit('bench:e2e', run({ ...o, rate: options.rate ?? o.rate, durationS: options.duration ?? o.durationS }));
 }

@@ -12,6 +12,7 @@ import { freePort } from '../shared/net';
 import { createBenchTenants } from '../shared/tenants';
 import { type BenchFigure, type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revlintBatches, revnuUsage, valuedRevenue } from './workload';
+import { runToExit } from '../shared/run-to-exit';
 
 /**
  * `npm run bench:ingest`: the gateway as a child process against the real broker (acks=all) and
@@ -322,8 +323,5 @@ export async function run(o: IngestOptions, given?: ProducerLimit): Promise<Inge
 }
 
 if (require.main === module) {
-  run(ingestOptionsFromEnv()).catch((error: unknown) => {
-    process.stderr.write(`bench:ingest failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+  runToExit('bench:ingest', run(ingestOptionsFromEnv()));
 }

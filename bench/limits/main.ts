@@ -1,6 +1,7 @@
 /** `npm run bench:limits`: Kafka's own producer and consumer rates on this machine (acks=all). */
 import { type ConsumerLimit, consumerLimit, type ProducerLimit, producerLimit, withPerfTopic } from '../shared/kafka-limits';
 import { machineDescription, today, writeReport } from '../shared/results';
+import { runToExit } from '../shared/run-to-exit';
 
 export interface LimitsOptions {
   brokers: string;
@@ -47,8 +48,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  });
+  runToExit('bench:limits', main());
 }

@@ -15,6 +15,7 @@ import { type LogRecord, type ProjectionHandler, ProjectionRunner, type Projecti
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { meteringHandler } from '../../apps/metering/src/metering.projection';
 import { workload } from './workload';
+import { runToExit } from '../shared/run-to-exit';
 
 /**
  * `node dist/bench/metering/handler.js`: the metering handler and the runner's transaction, without
@@ -190,12 +191,5 @@ new Command('bench-metering-handler')
   .option('--batch <n>', 'records per transaction', (v) => Number(v), 5_000)
   .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
   .option('--keep', 'keep the database', false)
-  .action(async (options: Options) => {
-    await main(options);
-  })
-  .parseAsync(process.argv)
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
-    process.stderr.write(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+  .action((options: Options) => runToExit('bench/metering/handler', main(options)))
+  .parse(process.argv);

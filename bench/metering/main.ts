@@ -18,6 +18,7 @@ import { projectRoot } from '../../tools/shared/project-root';
 import { type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { rawInsertRate, type RawInsertResult } from './raw-insert';
 import { workload } from './workload';
+import { runToExit } from '../shared/run-to-exit';
 
 /**
  * `npm run bench:metering`: preloads the usage topics with a realistic stream (default one million
@@ -291,13 +292,6 @@ if (require.main === module) {
     .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
     .option('--keep', 'keep the database and topics afterwards', false)
     .option('--profile', 'write a V8 CPU profile of the aggregation to bench/results/tmp/', false)
-    .action(async (options: MeteringOptions) => {
-      await run(options);
-    })
-    .parseAsync(process.argv)
-    .then(() => process.exit(0))
-    .catch((error: unknown) => {
-      process.stderr.write(`bench:metering failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    });
+    .action((options: MeteringOptions) => runToExit('bench:metering', run(options)))
+    .parse(process.argv);
 }

@@ -15,6 +15,7 @@ import { eachPartition, lastOffsets, ProjectionRunner, readRange, replayProjecti
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { workload } from '../metering/workload';
 import { type BenchFigure, type BenchReport, machineDescription, today, writeReport } from '../shared/results';
+import { runToExit } from '../shared/run-to-exit';
 
 /**
  * `npm run bench:replay`: rebuilds the metering read models from a preloaded log of one million
@@ -338,13 +339,6 @@ if (require.main === module) {
     .option('--reuse <prefix>', 'replay the log already in <prefix>.* (kept by an earlier --keep run) instead of preloading one')
     .option('--keep', 'keep the databases and topics afterwards', false)
     .option('--live', 'also project the same log with the live runner, and compare every table', false)
-    .action(async (options: ReplayOptions) => {
-      await run(options);
-    })
-    .parseAsync(process.argv)
-    .then(() => process.exit(0))
-    .catch((error: unknown) => {
-      process.stderr.write(`bench:replay failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    });
+    .action((options: ReplayOptions) => runToExit('bench:replay', run(options)))
+    .parse(process.argv);
 }

@@ -24,6 +24,7 @@ import { type LimitsResult, run as runLimits } from '../limits/main';
 import { run as runMetering } from '../metering/main';
 import { run as runReplay } from '../replay/main';
 import { type BenchReport, machineDescription, today, writeReport } from '../shared/results';
+import { runToExit } from '../shared/run-to-exit';
 
 const STAGES = ['limits', 'ingest', 'billing', 'metering', 'cohorts', 'replay', 'e2e'] as const;
 type Stage = (typeof STAGES)[number];
@@ -248,10 +249,4 @@ async function main(): Promise<void> {
   if (runs.some((r) => r.error)) process.exitCode = 1;
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runToExit('bench', main());
