@@ -6,7 +6,7 @@ import { createSchemaDataSource, ensureDatabase, dropDatabase, runMigrations, sc
 import { type ProjectionAppDefinition, ProjectionRunner } from '@revstream/projections';
 import { eventually, freePort, type IsolatedStack } from '@revstream/testing';
 import { reveniumMeter, revlintEvent, revnuUsage, valuedSubscription } from '../../apps/metering/src/testing/metering-fixtures';
-import { caughtUp, logger, prng } from '../replay/determinism';
+import { caughtUp, logger, prng, type ReplayStack, replayStack } from '../replay/determinism';
 
 /**
  * What the chaos scenarios (issue 10) share: a seeded workload, the real consumer apps as child
@@ -49,9 +49,15 @@ export function meteringWorkload(count: number, seed: number, label = 'chaos'): 
   return out;
 }
 
+/** Chaos loads are larger than replay's: longer publish timeouts, bigger produce requests. */
+const CHAOS_PUBLISHER = { publishTimeoutMs: 30_000, maxRecordsPerRequest: 2_000, compression: 'none' } as const;
+
 export function chaosPublisher(stack: IsolatedStack): EventPublisher {
-  return new EventPublisher(stack.kafka, stack.topics, { publishTimeoutMs: 30_000, maxRecordsPerRequest: 2_000, compression: 'none' });
+  return new EventPublisher(stack.kafka, stack.topics, CHAOS_PUBLISHER);
 }
+
+/** A stack of the spec file's own (4 partitions) and a chaos publisher, set up before its tests and cleaned up after. */
+export const chaosStack = (label: string): (() => ReplayStack) => replayStack(label, { publisher: CHAOS_PUBLISHER });
 
 export async function publishAll(publisher: EventPublisher, events: readonly Envelope[], chunk = 5_000): Promise<void> {
   for (let i = 0; i < events.length; i += chunk) await publisher.publish(events.slice(i, i + chunk));

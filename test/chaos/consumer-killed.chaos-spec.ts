@@ -1,6 +1,5 @@
 import type { TableChecksum } from '@revstream/persistence';
-import { eventually, isolatedStack, type IsolatedStack } from '@revstream/testing';
-import type { EventPublisher } from '@revstream/kafka';
+import { eventually } from '@revstream/testing';
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { prng } from '../replay/determinism';
 import {
@@ -9,7 +8,7 @@ import {
   appliedSoFar,
   type AppProcess,
   CHAOS_SEED,
-  chaosPublisher,
+  chaosStack,
   cleanRun,
   differences,
   kill9,
@@ -26,19 +25,10 @@ const EVENTS = 100_000;
 const counts = (sums: readonly TableChecksum[]): { ledger: number } => ({ ledger: sums.find((s) => s.table === 'usage_ledger')?.rows ?? -1 });
 
 describe('chaos: the metering consumer SIGKILLed three times while it projects 100,000 events (real Kafka + Postgres)', () => {
-  let stack: IsolatedStack;
-  let publisher: EventPublisher;
-
-  beforeAll(async () => {
-    stack = await isolatedStack('chaos_killed', { partitions: 4 });
-    publisher = chaosPublisher(stack);
-  });
-  afterAll(async () => {
-    await publisher.disconnect();
-    await stack.cleanup();
-  });
+  const env = chaosStack('chaos_killed');
 
   it('comes out identical to a clean run, table by table', async () => {
+    const { stack, publisher } = env();
     const seed = CHAOS_SEED;
     process.stdout.write(`[chaos] consumer killed: seed ${seed} (CHAOS_SEED=${seed} reproduces it)\n`);
     const rand = prng(seed);

@@ -1,5 +1,4 @@
-import type { EventPublisher } from '@revstream/kafka';
-import { eventually, isolatedStack, type IsolatedStack } from '@revstream/testing';
+import { eventually } from '@revstream/testing';
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import {
   appCaughtUp,
@@ -8,7 +7,7 @@ import {
   appliedSoFar,
   type AppProcess,
   CHAOS_SEED,
-  chaosPublisher,
+  chaosStack,
   cleanRun,
   differences,
   meteringWorkload,
@@ -26,19 +25,10 @@ const EVENTS = 45_000;
  * still arrive (the first takes its partitions back). The tables must equal a clean run's.
  */
 describe('chaos: a second consumer instance joins, then leaves, mid-stream (real Kafka + Postgres)', () => {
-  let stack: IsolatedStack;
-  let publisher: EventPublisher;
-
-  beforeAll(async () => {
-    stack = await isolatedStack('chaos_rebalance', { partitions: 4 });
-    publisher = chaosPublisher(stack);
-  });
-  afterAll(async () => {
-    await publisher.disconnect();
-    await stack.cleanup();
-  });
+  const env = chaosStack('chaos_rebalance');
 
   it('gives tables identical to a clean run', async () => {
+    const { stack, publisher } = env();
     const seed = CHAOS_SEED + 2;
     process.stdout.write(`[chaos] rebalance: seed ${seed}\n`);
     const events = meteringWorkload(EVENTS, seed, 'rb');

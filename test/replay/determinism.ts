@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { encodeEnvelope, type Envelope, EVENT_TYPES, type Topics } from '@revstream/events';
-import { EventPublisher } from '@revstream/kafka';
+import { EventPublisher, type EventPublisherOptions } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
 import { createSchemaDataSource, runMigrations } from '@revstream/persistence';
 import { eachPartition, lastOffsets, type ProjectionAppDefinition, ProjectionRunner, replayProjectionApp, type ReplayResult, topicsOf } from '@revstream/projections';
@@ -165,12 +165,15 @@ export interface ReplayStack {
   publisher: EventPublisher;
 }
 
-/** A stack (4 partitions) and a publisher for the spec file, set up before its tests and cleaned up after. */
-export function replayStack(label: string): () => ReplayStack {
+/**
+ * A stack (4 partitions by default) and a publisher for the spec file, set up before its tests and
+ * cleaned up after.
+ */
+export function replayStack(label: string, options: { partitions?: number; publisher?: Partial<EventPublisherOptions> } = {}): () => ReplayStack {
   let current: ReplayStack | undefined;
   beforeAll(async () => {
-    const stack = await isolatedStack(label, { partitions: 4 });
-    current = { stack, publisher: new EventPublisher(stack.kafka, stack.topics, { publishTimeoutMs: 10_000, maxRecordsPerRequest: 1_000, compression: 'none' }) };
+    const stack = await isolatedStack(label, { partitions: options.partitions ?? 4 });
+    current = { stack, publisher: new EventPublisher(stack.kafka, stack.topics, { publishTimeoutMs: 10_000, maxRecordsPerRequest: 1_000, compression: 'none', ...options.publisher }) };
   });
   afterAll(async () => {
     await current?.publisher.disconnect();
