@@ -19,11 +19,6 @@ import { compareStamps, compareText, type Stamp } from './time';
  * Pulsora's effects are libs/mrr's rules (the billing projector's own), so both read an event the same
  * way and refuse the same bodies (`MrrInputError`); this module only keeps what the cohorts remember.
  */
-export { MrrInputError };
-
-/** Active and past_due count: past_due is a paying customer whose card failed once. */
-export const isBillingActiveStatus = countsTowardMrr;
-
 /** A price's monthly amount at a quantity, rounded once to whole minor units (0 for one-time and metered prices). */
 const monthlyAt = (price: Price, quantity: number): number => Number(roundToMinor(itemMonthlyAmount(price, quantity)));
 
@@ -238,7 +233,7 @@ export function billingTimeline(subscriptions: Readonly<Record<string, Subscript
       const top = [...items].sort((a, b) => b.mrr - a.mrr || compareText(a.plan ?? '\uffff', b.plan ?? '\uffff'))[0];
       candidates.push({
         key: `v:${key}`,
-        paying: isBillingActiveStatus(sub.status.status) && mrr > 0,
+        paying: countsTowardMrr(sub.status.status) && mrr > 0, // active and past_due
         status: sub.status.status,
         plan: top?.plan ?? null,
         currency: sub.status.currency,

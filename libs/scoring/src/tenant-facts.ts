@@ -1,6 +1,5 @@
 import { assertNever, type DomainEvent, type JsonValue, PoisonEventError, REVLINT_USAGE_LIMIT_KEYS } from '@revstream/events';
 import {
-  MrrInputError,
   type ItemsFact,
   type PlanObservation,
   type PulsoraFact,
@@ -16,6 +15,7 @@ import { applySettingsChange, parseSettingsChange, type SettingsFacts } from './
 import { bucketEntries, bucketGet, type Buckets, bucketSet } from './buckets';
 import { addSpan, type Span } from './spans';
 import { compareStamps, dayOf, hourOf, latest, type Stamp, toMs } from './time';
+import { MrrInputError } from '@revstream/mrr';
 
 /** The event types the cohort scorer reads. */
 export const COHORT_EVENT_TYPES = [
