@@ -8,16 +8,15 @@ import { UPCASTERS, type UpcasterRegistry } from './upcasters';
 export interface EncodedRecord {
   key: string;
   value: string;
-  headers: Record<string, string>;
 }
 
-/** The record for an envelope: JSON value, tenant:customer key, and type/version headers for tooling. */
+/**
+ * The record for an envelope: JSON value and tenant:customer key. No headers: the type and schema
+ * version are in the value, and kafkajs encodes each header with buffers of its own (about 5 µs per
+ * record to produce two, 1.3 µs to consume them; docs/performance.md).
+ */
 export function encodeEnvelope(envelope: Envelope): EncodedRecord {
-  return {
-    key: envelopeKey(envelope),
-    value: JSON.stringify(envelope),
-    headers: { 'rs-type': envelope.type, 'rs-schema-version': String(envelope.schemaVersion) },
-  };
+  return { key: envelopeKey(envelope), value: JSON.stringify(envelope) };
 }
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;

@@ -105,7 +105,7 @@ export class EventPublisher {
         const record = encodeEnvelope(envelope);
         return {
           topic: this.topics.name(EVENT_TYPES[envelope.type].topic),
-          message: { key: record.key, value: record.value, headers: record.headers },
+          message: { key: record.key, value: record.value },
         };
       }),
     );
