@@ -7,6 +7,7 @@ import { createEnvelope, encodeEnvelope, Topics } from '@revstream/events';
 import { createKafka, ensureTopics } from '@revstream/kafka';
 import { dropDatabase, ensureDatabase } from '@revstream/persistence';
 import { projectRoot } from '../../tools/shared/project-root';
+import { PIPELINE_APPS } from '../../tools/start/pipeline-apps';
 import { type ProducerLimit, producerLimit, withPerfTopic } from '../shared/kafka-limits';
 import { freePort } from '../shared/net';
 import { createBenchTenants } from '../shared/tenants';
@@ -50,6 +51,8 @@ export interface IngestOptions {
   write: boolean;
 }
 
+const GATEWAY_APP = PIPELINE_APPS.find((app) => app.name === 'gateway')!;
+
 /** The options from the environment knobs above (what `npm run bench:ingest` uses). */
 export function ingestOptionsFromEnv(): IngestOptions {
   return {
@@ -60,7 +63,8 @@ export function ingestOptionsFromEnv(): IngestOptions {
     tenants: num('BENCH_TENANTS', 100),
     batchSize: num('BENCH_BATCH_SIZE', 100),
     modes: (process.env.BENCH_MODES ?? 'on,off').split(',').map((m) => m.trim()) as Array<'on' | 'off'>,
-    gatewayNodeFlags: (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0),
+    // As `npm start` runs the gateway unless BENCH_GATEWAY_NODE_FLAGS says otherwise ('' for none).
+    gatewayNodeFlags: (process.env.BENCH_GATEWAY_NODE_FLAGS ?? GATEWAY_APP.nodeArgs?.join(' ') ?? '').split(' ').filter((f) => f.length > 0),
     profile: process.env.BENCH_PROFILE === '1',
     brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
     baseDatabaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream',

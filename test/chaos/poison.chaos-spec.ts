@@ -58,7 +58,7 @@ describe('chaos: poison records on the raw topics (real Kafka + Postgres, the re
           }
         }
         const r = encodeEnvelope(good);
-        records.push({ topic, message: { key: r.key, value: r.value, headers: r.headers } });
+        records.push({ topic, message: { key: r.key, value: r.value } });
         // The ledger's dedup key: the source's idempotency key when it sends one, else the event id.
         goodIds.push(good.idempotencyKey !== null ? `${good.source}:${good.idempotencyKey}` : `event:${good.eventId}`);
       }

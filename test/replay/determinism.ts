@@ -72,7 +72,7 @@ export async function publishEntries(publisher: EventPublisher, topics: Topics, 
   const toRecord = (entry: LogEntry): { topic: string; message: Message } => {
     if ('raw' in entry) return { topic: entry.raw.topic, message: { key: entry.raw.key, value: entry.raw.value } };
     const r = encodeEnvelope(entry.envelope);
-    return { topic: topics.name(EVENT_TYPES[entry.envelope.type].topic), message: { key: r.key, value: r.value, headers: r.headers } };
+    return { topic: topics.name(EVENT_TYPES[entry.envelope.type].topic), message: { key: r.key, value: r.value } };
   };
   for (let i = 0; i < entries.length; i += chunk) await publisher.publishRecords(entries.slice(i, i + chunk).map(toRecord));
 }

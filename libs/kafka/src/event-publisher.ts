@@ -1,4 +1,5 @@
-import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Murmur2Partitioner } from './murmur2-partitioner';
 import { encodeEnvelope, type Envelope, EVENT_TYPES, Topics } from '@revstream/events';
 import { counter, histogram, type Logger } from '@revstream/observability';
 
@@ -65,7 +66,7 @@ export class EventPublisher {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // murmur2 on the key, as Kafka's Java client: internal producers in any language place a customer alike.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: Murmur2Partitioner,
       // Bounded, so an outage turns into a 503 rather than a request that hangs; see docs/events.md.
       retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 },
     });
