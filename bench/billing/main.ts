@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -15,15 +16,24 @@ import { billingProjection } from '../../apps/billing/src/billing.projection';
 import { BILLING_TABLE_NAMES, billingReadModel } from '../../apps/billing/src/billing.read-model';
 import { billingWorkload } from '../../apps/billing/src/testing/billing-workload';
 import { projectRoot } from '../../tools/shared/project-root';
+import { PIPELINE_APPS } from '../../tools/start/pipeline-apps';
+import { freePort } from '../shared/net';
 import { runToExit } from '../shared/run-to-exit';
+
+/** The billing app as `npm start` runs it: its Node flags and its batch settings. */
+const BILLING_APP = PIPELINE_APPS.find((app) => app.name === 'billing')!;
+const DEPLOYED_BATCH = Number(BILLING_APP.env?.CONSUMER_MAX_BATCH ?? 5_000);
+const DEPLOYED_FETCH_BYTES = Number(BILLING_APP.env?.CONSUMER_FETCH_BYTES ?? 2 * 1024 * 1024);
 
 /**
  * npm run bench:billing — events/s the billing projection achieves through ProjectionRunner from a
  * preloaded topic, against Postgres's own bulk-insert rate for the same rows, in the same run.
  *
  *  1. preload: a fresh topic prefix gets the billing workload (apps/billing/src/testing/billing-workload.ts);
- *  2. project: one ProjectionRunner (consumer group, as in production) from offset 0 until every
- *     partition is checkpointed at its end; events/s = events / wall time;
+ *  2. project: one ProjectionRunner in this process (consumer group, as in production), or with
+ *     `--instances N` that many billing app processes as `npm start` runs the app (its Node flags,
+ *     one consumer group: scale-out), from offset 0 until every partition is checkpointed at its
+ *     end; events/s = events / wall time (for app processes, from their spawn, boot included);
  *  3. baseline: every row the projection left (read models, documents, processed_keys, checkpoints)
  *     is bulk-inserted with INSERT … SELECT FROM unnest(…) into an empty copy of the schema, in
  *     batches of the same size; events/s equivalent = events / that time. The ratio compares the two.
@@ -35,8 +45,9 @@ const program = new Command()
   .option('--events-per-customer <n>', 'events per customer', (v) => Number(v), 10)
   .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
   .option('--concurrency <n>', 'partitions projected at once (CONSUMER_CONCURRENCY)', (v) => Number(v), 3)
-  .option('--batch <n>', 'records per transaction (CONSUMER_MAX_BATCH; the billing app runs with 20,000)', (v) => Number(v), 20_000)
-  .option('--fetch-bytes <n>', 'bytes fetched per partition per request (CONSUMER_FETCH_BYTES; the billing app fetches 32 MiB)', (v) => Number(v), 32 * 1024 * 1024)
+  .option('--batch <n>', 'records per transaction (CONSUMER_MAX_BATCH; default: as the billing app runs)', (v) => Number(v), DEPLOYED_BATCH)
+  .option('--fetch-bytes <n>', 'bytes fetched per partition per request (CONSUMER_FETCH_BYTES; default: as the billing app runs)', (v) => Number(v), DEPLOYED_FETCH_BYTES)
+  .option('--instances <n>', '0: one ProjectionRunner in this process; N: N billing app processes in one consumer group', (v) => Number(v), 0)
   .option('--document-cache <n>', 'documents the handler keeps in memory (documentProjectionHandler cacheSize; 0 = off)', (v) => Number(v), DEFAULT_DOCUMENT_CACHE_SIZE)
   .option('--interleave <how>', 'round-robin (a time-ordered log: each batch touches many customers once) or customer (each life in one run)', 'round-robin')
   .option('--keep', 'keep the database and topics afterwards', false)
@@ -50,6 +61,8 @@ export interface BillingOptions {
   concurrency: number;
   batch: number;
   documentCache: number;
+  /** 0: a ProjectionRunner in this process; N ≥ 1: N billing app processes (one consumer group). */
+  instances?: number;
   /** Bytes fetched per partition per request; the runner's default (2 MiB) when absent. */
   fetchBytes?: number;
   interleave: 'round-robin' | 'customer';
@@ -101,6 +114,51 @@ async function postgresCpuSeconds(ds: DataSource): Promise<number | null> {
     }
   }
   return ticks / 100; // USER_HZ
+}
+
+/** CPU seconds (user + system) a process has used, from /proc; null once it is gone. */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** One billing app process, as `npm start` runs it (tools/start/pipeline-apps.ts), on the bench's database and topics. */
+async function startBillingApp(
+  index: number,
+  at: { brokers: string; url: string; topics: Topics; options: BillingOptions },
+): Promise<ChildProcess> {
+  const env = {
+    ...process.env,
+    ...BILLING_APP.env,
+    KAFKA_BROKERS: at.brokers,
+    DATABASE_URL: at.url,
+    KAFKA_TOPIC_PREFIX: at.topics.prefix,
+    KAFKA_PARTITIONS: String(at.options.partitions),
+    CONSUMER_CONCURRENCY: String(at.options.concurrency),
+    CONSUMER_MAX_BATCH: String(at.options.batch),
+    CONSUMER_FETCH_BYTES: String(at.options.fetchBytes ?? DEPLOYED_FETCH_BYTES),
+    [BILLING_APP.portVariable]: String(await freePort()),
+    INSTANCE_ID: `bench-${index}`,
+    LOG_LEVEL: 'warn',
+  };
+  return spawn(process.execPath, [...(BILLING_APP.nodeArgs ?? []), join(projectRoot(), 'dist', 'apps', BILLING_APP.entry)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function stopApp(app: ChildProcess): Promise<void> {
+  if (app.exitCode !== null || app.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => app.kill('SIGKILL'), 15_000);
+    app.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    app.kill('SIGTERM');
+  });
 }
 
 async function caughtUp(ds: DataSource, schema: string, ends: Map<string, bigint>): Promise<boolean> {
@@ -186,35 +244,56 @@ export async function run(options: BillingOptions): Promise<BillingResult> {
     }
     await admin.disconnect();
 
-    runner = new ProjectionRunner({
-      kafka, dataSource: ds, topics, handler: documentProjectionHandler(billingProjection, billingReadModel, { cacheSize: options.documentCache }), publisher, logger,
-      concurrency: options.concurrency, maxRecordsPerTransaction: options.batch, maxBytesPerPartition: options.fetchBytes,
-    });
-    log(`projecting with concurrency ${options.concurrency}, ${options.batch} records per transaction`);
+    const instances = options.instances ?? 0;
+    const apps: ChildProcess[] = [];
+    if (instances === 0) {
+      runner = new ProjectionRunner({
+        kafka, dataSource: ds, topics, handler: documentProjectionHandler(billingProjection, billingReadModel, { cacheSize: options.documentCache }), publisher, logger,
+        concurrency: options.concurrency, maxRecordsPerTransaction: options.batch, maxBytesPerPartition: options.fetchBytes,
+      });
+    }
+    log(`projecting with ${instances === 0 ? 'a ProjectionRunner in this process' : `${instances} billing app process(es)`}, concurrency ${options.concurrency}, ${options.batch} records per transaction`);
     const projectStart = process.hrtime.bigint();
     const cpuStart = process.cpuUsage();
     const pgCpuStart = await postgresCpuSeconds(ds);
-    await runner.start();
+    if (runner !== undefined) await runner.start();
+    for (let i = 0; i < instances; i++) apps.push(await startBillingApp(i, { brokers, url, topics, options }));
+    const appCpu = new Map<number, number>();
+    const applied = async (): Promise<number> => {
+      if (runner !== undefined) return runner.appliedCount;
+      const [row] = (await ds.query(`SELECT coalesce(sum("offset" + 1), 0)::bigint AS n FROM billing.checkpoints`)) as Array<{ n: string }>;
+      return Number(row!.n);
+    };
     let lastReport = 0;
-    while (!(await caughtUp(ds, 'billing', ends))) {
-      await sleep(250);
-      const elapsed = seconds(projectStart);
-      if (elapsed - lastReport >= 10) {
-        lastReport = elapsed;
-        log(`${runner.appliedCount.toLocaleString('en-US')} events applied after ${elapsed.toFixed(0)} s`);
+    let pgCpuEnd: number | null = null;
+    let projectSeconds = 0;
+    try {
+      while (!(await caughtUp(ds, 'billing', ends))) {
+        const exited = apps.find((a) => a.exitCode !== null || a.signalCode !== null);
+        if (exited !== undefined) throw new Error(`a billing app process exited (${exited.signalCode ?? `code ${exited.exitCode}`})`);
+        await sleep(250);
+        for (const app of apps) appCpu.set(app.pid!, processCpuSeconds(app.pid!) ?? appCpu.get(app.pid!) ?? 0);
+        const elapsed = seconds(projectStart);
+        if (elapsed - lastReport >= 10) {
+          lastReport = elapsed;
+          log(`${(await applied()).toLocaleString('en-US')} events applied after ${elapsed.toFixed(0)} s`);
+        }
       }
+      projectSeconds = seconds(projectStart);
+      for (const app of apps) appCpu.set(app.pid!, processCpuSeconds(app.pid!) ?? appCpu.get(app.pid!) ?? 0);
+      pgCpuEnd = await postgresCpuSeconds(ds); // before the apps stop and their backends go
+    } finally {
+      await Promise.all(apps.map(stopApp));
     }
-    const projectSeconds = seconds(projectStart);
     const cpu = process.cpuUsage(cpuStart);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const cpuSeconds = instances === 0 ? (cpu.user + cpu.system) / 1e6 : [...appCpu.values()].reduce((a, b) => a + b, 0);
     const [loadAverage] = loadavg();
-    const pgCpuEnd = await postgresCpuSeconds(ds);
     const pgCpuSeconds = pgCpuStart === null || pgCpuEnd === null ? null : pgCpuEnd - pgCpuStart;
-    await runner.stop();
+    await runner?.stop();
     runner = undefined;
     const eventsPerSecond = events / projectSeconds;
     log(`projected ${events.toLocaleString('en-US')} events in ${projectSeconds.toFixed(1)} s: ${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s`);
-    log(`this process used ${cpuSeconds.toFixed(1)} s of CPU (${Math.round((cpuSeconds * 1e6) / events)} µs per event); load average ${loadAverage!.toFixed(2)}`);
+    log(`${instances === 0 ? 'this process' : `the ${instances} app process(es)`} used ${cpuSeconds.toFixed(1)} s of CPU (${Math.round((cpuSeconds * 1e6) / events)} µs per event); load average ${loadAverage!.toFixed(2)}`);
     if (pgCpuSeconds !== null) log(`its Postgres backends used ${pgCpuSeconds.toFixed(1)} s of CPU (${Math.round((pgCpuSeconds * 1e6) / events)} µs per event)`);
 
     const [dead] = (await ds.query(`SELECT count(*)::int AS n FROM billing.dead_letters`)) as Array<{ n: number }>;
@@ -280,10 +359,11 @@ broker and Postgres run on the same machine.
 | figure | value |
 |---|---|
 | events preloaded (Valued + Pulsora, ${r.options.tenants} tenants, ${r.options.eventsPerCustomer} per customer, interleaved ${r.options.interleave}) | ${r.events.toLocaleString('en-US')} |
-| partitions / concurrency / records per transaction | ${r.options.partitions} / ${r.options.concurrency} / ${r.options.batch} |
+| partitions / concurrency / records per transaction / fetch bytes per partition | ${r.options.partitions} / ${r.options.concurrency} / ${r.options.batch} / ${r.options.fetchBytes ?? 'default'} |
+| projected by | ${(r.options.instances ?? 0) === 0 ? 'a ProjectionRunner in the bench process' : `${r.options.instances} billing app process(es), as npm start runs the app, in one consumer group (time from their spawn, boot included)`} |
 | preload (publish, acks=all) | ${r.preload.seconds} s, ${r.preload.eventsPerSecond.toLocaleString('en-US')} events/s |
-| **projection through ProjectionRunner** | **${r.projection.seconds} s, ${r.projection.eventsPerSecond.toLocaleString('en-US')} events/s** |
-| CPU of the projecting Node process / per event / load average (1 min) at the end | ${r.projection.nodeCpuSeconds} s / ${r.projection.nodeCpuMicrosPerEvent} µs / ${r.projection.loadAverage1m} |
+| **projection** | **${r.projection.seconds} s, ${r.projection.eventsPerSecond.toLocaleString('en-US')} events/s** |
+| CPU of the projecting Node process(es) / per event / load average (1 min) at the end | ${r.projection.nodeCpuSeconds} s / ${r.projection.nodeCpuMicrosPerEvent} µs / ${r.projection.loadAverage1m} |
 | CPU of its Postgres backends / per event | ${r.projection.postgresCpuSeconds ?? 'n/a'} s / ${r.projection.postgresCpuMicrosPerEvent ?? 'n/a'} µs |
 | document cache (documents) | ${r.options.documentCache.toLocaleString('en-US')} |
 | dead letters / MRR movements produced | ${r.deadLetters} / ${r.mrrMovements.toLocaleString('en-US')} |

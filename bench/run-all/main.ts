@@ -141,7 +141,7 @@ async function main(): Promise<void> {
       }
     },
     billing: async () => {
-      const r = await runBilling({ events: quick ? 20_000 : 1_000_000, tenants: 5, eventsPerCustomer: 10, partitions: 6, concurrency: 3, batch: 20_000, fetchBytes: 32 * 1024 * 1024, documentCache: 0, interleave: 'round-robin', keep: false, write: false });
+      const r = await runBilling({ events: quick ? 20_000 : 1_000_000, tenants: 5, eventsPerCustomer: 10, partitions: 6, concurrency: 3, batch: 100_000, fetchBytes: 64 * 1024 * 1024, documentCache: 0, instances: 1, interleave: 'round-robin', keep: false, write: false });
       details.billing = r;
       rows.push({
         stage: 'billing projector',

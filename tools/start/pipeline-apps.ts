@@ -37,11 +37,15 @@ const METERING_BATCHES = { CONSUMER_MAX_BATCH: '20000', CONSUMER_FETCH_BYTES: St
 
 /**
  * Billing writes each touched customer's document once per transaction, so fuller transactions write
- * fewer documents per event; its records are larger than metering's (npm run bench:billing, 200k
- * events, load 2 to 4: 5,199 events/s with 2 MiB fetches, 9,007 at 5,000 records and 8 MiB, 14,035 at
- * 20,000 and 32 MiB). Documents are row-locked, so a large batch does not fill Postgres's lock table.
+ * fewer documents per event: on a time-ordered log a transaction of 20,000 records touches ~1.2 events
+ * per customer, one of 100,000 about five (npm run bench:billing, 1M events, the app as a process:
+ * 7,199 events/s at 20,000 records and 32 MiB fetches, ~12,500 at 80,000 to 100,000 and 64 MiB).
+ * It costs memory while catching up: about 1.2 GB peak RSS per process (docs/performance-billing.md);
+ * live traffic makes small batches anyway. Documents are row-locked, so a large batch does not fill
+ * Postgres's lock table. The larger young generation lets a batch's objects die young.
  */
-const BILLING_BATCHES = { CONSUMER_MAX_BATCH: '20000', CONSUMER_FETCH_BYTES: String(32 * 1024 * 1024) };
+const BILLING_BATCHES = { CONSUMER_MAX_BATCH: '100000', CONSUMER_FETCH_BYTES: String(64 * 1024 * 1024) };
+const BILLING_SEMI_SPACE = '--max-semi-space-size=64';
 
 /**
  * An explicit old-space limit makes V8 grow the gateway's heap by a smaller factor between major
@@ -55,7 +59,7 @@ export const PIPELINE_APPS: readonly AppSpec[] = [
   // The gateway stays a thin HTTP edge; its identity projection runs in its own worker.
   { name: 'gateway', label: 'gateway (ingest)', portVariable: 'PORT', paths: 'POST the five ingest APIs; GET /health, /metrics', entry: 'gateway/src/main.js', nodeArgs: [GATEWAY_HEAP], env: { IDENTITY_PROJECTION: 'off' } },
   { name: 'api', label: 'query API', portVariable: 'API_PORT', paths: 'GET /health, /v1/..., /docs, /dashboard', entry: 'api/src/main.js' },
-  { name: 'billing', label: 'billing consumer', portVariable: 'BILLING_PORT', paths: 'GET /health, /metrics', entry: 'billing/src/main.js', env: BILLING_BATCHES },
+  { name: 'billing', label: 'billing consumer', portVariable: 'BILLING_PORT', paths: 'GET /health, /metrics', entry: 'billing/src/main.js', nodeArgs: [BILLING_SEMI_SPACE], env: BILLING_BATCHES },
   { name: 'metering', label: 'metering consumer', portVariable: 'METERING_PORT', paths: 'GET /health, /metrics', entry: 'metering/src/main.js', nodeArgs: [METERING_SEMI_SPACE], env: METERING_BATCHES },
   { name: 'cohorts', label: 'cohorts consumer', portVariable: 'COHORTS_PORT', paths: 'GET /health, /metrics', entry: 'cohorts/src/main.js' },
   { name: 'identity', label: 'identity worker', portVariable: 'IDENTITY_PORT', paths: 'GET /health, /metrics', entry: 'gateway/src/identity/main.js' },

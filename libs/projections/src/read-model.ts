@@ -93,6 +93,17 @@ function unnestSelect(table: ReadModelTable, columns: readonly string[], firstPa
   return `SELECT * FROM unnest(${columns.map((c, i) => `$${firstParam + i}::${table.columns[c]}[]`).join(', ')})`;
 }
 
+/**
+ * Where a key is in a list (-1 if absent). A document renders a handful of rows into most tables: for
+ * those a linear search costs less than building a Map per table per document; long lists get one.
+ */
+function finder(keys: readonly string[]): (key: string) => number {
+  if (keys.length <= 16) return (key) => keys.indexOf(key);
+  const at = new Map<string, number>();
+  for (let i = 0; i < keys.length; i++) if (!at.has(keys[i]!)) at.set(keys[i]!, i);
+  return (key) => at.get(key) ?? -1;
+}
+
 /** The difference between what documents rendered before and after a batch, per table. */
 export class ReadModelDiff {
   private readonly upserts = new Map<string, Map<string, Row>>();
@@ -118,23 +129,27 @@ export class ReadModelDiff {
   }
 
   private addReplace(table: ReadModelTable, was: readonly Row[], now: readonly Row[]): void {
+    if (was.length === 0 && now.length === 0) return; // most documents render nothing into most tables
     const upserts = this.upserts.get(table.name)!;
     const deletes = this.deletes.get(table.name)!;
-    const previous = new Map(was.map((r) => [pkOf(table, r), r]));
-    const seen = new Set<string>();
-    for (const row of now) {
-      const pk = pkOf(table, row);
-      if (seen.has(pk)) throw new Error(`read model ${table.name}: one document rendered two rows with primary key ${showPk(table, row)}`);
-      seen.add(pk);
-      const old = previous.get(pk);
-      if (old === undefined || !sameRow(table, old, row)) {
+    const previousKeys = was.map((r) => pkOf(table, r));
+    const nowKeys = now.map((r) => pkOf(table, r));
+    const findPrevious = finder(previousKeys);
+    const findNow = finder(nowKeys);
+    for (let i = 0; i < now.length; i++) {
+      const row = now[i]!;
+      const pk = nowKeys[i]!;
+      if (findNow(pk) !== i) throw new Error(`read model ${table.name}: one document rendered two rows with primary key ${showPk(table, row)}`);
+      const at = findPrevious(pk);
+      if (at < 0 || !sameRow(table, was[at]!, row)) {
         if (upserts.has(pk)) throw new Error(`read model ${table.name}: two documents rendered rows with primary key ${showPk(table, row)}`);
         upserts.set(pk, row);
       }
       deletes.delete(pk);
     }
-    for (const [pk, row] of previous) {
-      if (!seen.has(pk) && !upserts.has(pk)) deletes.set(pk, row);
+    for (let i = 0; i < was.length; i++) {
+      const pk = previousKeys[i]!;
+      if (findNow(pk) < 0 && !upserts.has(pk)) deletes.set(pk, was[i]!);
     }
   }
 
@@ -157,6 +172,11 @@ export class ReadModelDiff {
     };
     for (const row of was) apply(row, -1);
     for (const row of now) apply(row, 1);
+  }
+
+  /** The rows to upsert and to delete in a replace table, in no particular order. */
+  changesTo(table: string): { upserts: Row[]; deletes: Row[] } {
+    return { upserts: [...(this.upserts.get(table)?.values() ?? [])], deletes: [...(this.deletes.get(table)?.values() ?? [])] };
   }
 
   /**
