@@ -1,4 +1,5 @@
 import { type DocumentProjection, type JsonValue, type DomainEvent, EVENT_TYPES, type EventType, PoisonEventError, type TopicName } from '@revstream/events';
+import { textArray } from '@revstream/persistence';
 import type { ProjectionHandler, RejectedEvent } from './projection-handler';
 import type { ProjectionTx } from './projection-tx';
 import { jsonEqual, ReadModelDiff, type ReadModel, type RenderedRows } from './read-model';
@@ -109,7 +110,7 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
         (
           await tx.query<{ key: string }>(
             `INSERT INTO ${tx.schema}.processed_keys (key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING key`,
-            [[...new Set(candidates.map((c) => c.dedup))]],
+            [textArray([...new Set(candidates.map((c) => c.dedup))])],
           )
         ).map((r) => r.key),
       );
@@ -128,7 +129,7 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
       await tx.query(
         `INSERT INTO ${tx.schema}.documents (projection, key, state)
          SELECT $1, k, 'null'::jsonb FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
-        [projection.name, keys],
+        [projection.name, textArray(keys)],
       );
       // Only documents this instance did not write last (or no longer holds) come back with their state:
       // a cached document is current exactly when the row's xmin is still the one our write returned.
@@ -144,7 +145,7 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
            FROM ${tx.schema}.documents d LEFT JOIN unnest($3::text[], $4::text[]) AS c(k, x) ON c.k = d.key
           WHERE d.projection = $1 AND d.key = ANY($2::text[])
           ORDER BY d.key FOR UPDATE OF d`,
-        [projection.name, keys, [...hits.keys()], [...hits.values()].map((h) => h.xmin)],
+        [projection.name, textArray(keys), textArray([...hits.keys()]), textArray([...hits.values()].map((h) => h.xmin))],
       )) {
         if (row.placeholder) continue; // a new document
         const hit = hits.get(row.key);
@@ -216,12 +217,12 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
       // A new document none of whose events applied leaves no row behind.
       const unwritten = keys.filter((k) => !loaded.has(k) && !states.has(k));
       if (unwritten.length > 0) {
-        await tx.query(`DELETE FROM ${tx.schema}.documents WHERE projection = $1 AND key = ANY($2::text[]) AND state = 'null'::jsonb`, [projection.name, unwritten]);
+        await tx.query(`DELETE FROM ${tx.schema}.documents WHERE projection = $1 AND key = ANY($2::text[]) AND state = 'null'::jsonb`, [projection.name, textArray(unwritten)]);
       }
       // A key none of whose occurrences applied is free again, so a corrected resend is not a "duplicate".
       const released = [...claimed].filter((k) => !applied.has(k));
       if (released.length > 0) {
-        await tx.query(`DELETE FROM ${tx.schema}.processed_keys WHERE key = ANY($1::text[])`, [released]);
+        await tx.query(`DELETE FROM ${tx.schema}.processed_keys WHERE key = ANY($1::text[])`, [textArray(released)]);
       }
       // Last: the additive tables' rows are shared by every document, and locked until the commit.
       await diff.write(tx);

@@ -1,4 +1,5 @@
 import type { JsonValue } from '@revstream/events';
+import { textArray } from '@revstream/persistence';
 import type { ProjectionTx } from './projection-tx';
 
 export type ColumnType = 'text' | 'integer' | 'bigint' | 'boolean' | 'timestamptz' | 'date' | 'jsonb';
@@ -80,17 +81,24 @@ function sameRow(table: ReadModelTable, a: Row, b: Row): boolean {
   return true;
 }
 
-function columnArray(table: ReadModelTable, column: string, rows: readonly Row[]): unknown[] {
+/**
+ * One column of rows as a binary text[] parameter (pg would otherwise escape and quote every element
+ * into an array literal). Postgres reads each element with the column type's own input function, as
+ * it read the literal's: `unnestSelect` casts `$n::text[]` to the column's array type.
+ */
+function columnArray(table: ReadModelTable, column: string, rows: readonly Row[]): Buffer {
   const type = table.columns[column];
-  return rows.map((row) => {
-    const value = row[column];
-    if (value === undefined || value === null) return null;
-    return type === 'jsonb' ? JSON.stringify(value) : value;
-  });
+  return textArray(
+    rows.map((row) => {
+      const value = row[column];
+      if (value === undefined || value === null) return null;
+      return type === 'jsonb' ? JSON.stringify(value) : typeof value === 'string' ? value : String(value);
+    }),
+  );
 }
 
 function unnestSelect(table: ReadModelTable, columns: readonly string[], firstParam = 1): string {
-  return `SELECT * FROM unnest(${columns.map((c, i) => `$${firstParam + i}::${table.columns[c]}[]`).join(', ')})`;
+  return `SELECT * FROM unnest(${columns.map((c, i) => `$${firstParam + i}::text[]${table.columns[c] === 'text' ? '' : `::${table.columns[c]}[]`}`).join(', ')})`;
 }
 
 /**
