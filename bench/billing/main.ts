@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -18,6 +18,7 @@ import { billingWorkload } from '../../apps/billing/src/testing/billing-workload
 import { projectRoot } from '../../tools/shared/project-root';
 import { PIPELINE_APPS } from '../../tools/start/pipeline-apps';
 import { freePort } from '../shared/net';
+import { processCpuTicks } from '../shared/proc';
 import { runToExit } from '../shared/run-to-exit';
 
 /** The billing app as `npm start` runs it: its Node flags and its batch settings. */
@@ -105,26 +106,17 @@ async function postgresCpuSeconds(ds: DataSource): Promise<number | null> {
   const rows = (await ds.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)) as Array<{ pid: number }>;
   let ticks = 0;
   for (const { pid } of rows) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
-    } catch {
-      return null;
-    }
+    const used = processCpuTicks(pid);
+    if (used === null) return null;
+    ticks += used;
   }
   return ticks / 100; // USER_HZ
 }
 
-/** CPU seconds (user + system) a process has used, from /proc; null once it is gone. */
+/** CPU seconds (user + system) a process has used; null once it is gone. */
 function processCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
+  const ticks = processCpuTicks(pid);
+  return ticks === null ? null : ticks / 100;
 }
 
 /** One billing app process, as `npm start` runs it (tools/start/pipeline-apps.ts), on the bench's database and topics. */

@@ -8,6 +8,7 @@ import { createKafka, ensureTopics } from '@revstream/kafka';
 import { dropDatabase, ensureDatabase } from '@revstream/persistence';
 import { projectRoot } from '../../tools/shared/project-root';
 import { PIPELINE_APPS } from '../../tools/start/pipeline-apps';
+import { processCpuTicks } from '../shared/proc';
 import { type ProducerLimit, producerLimit, withPerfTopic } from '../shared/kafka-limits';
 import { freePort } from '../shared/net';
 import { createBenchTenants } from '../shared/tenants';
@@ -79,8 +80,7 @@ const log = (line: string): void => void process.stderr.write(`[bench:ingest] ${
 export function procStats(pid: number): { peakRssMiB: number; cpuSeconds: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { peakRssMiB: peakKiB / 1024, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 }; // utime + stime, in ticks
+  return { peakRssMiB: peakKiB / 1024, cpuSeconds: (processCpuTicks(pid) ?? 0) / 100 };
 }
 
 function load(opts: autocannon.Options): Promise<Result> {

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -15,6 +14,7 @@ import { type LogRecord, type ProjectionHandler, ProjectionRunner, type Projecti
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { meteringHandler } from '../../apps/metering/src/metering.projection';
 import { workload } from './workload';
+import { processCpuTicks } from '../shared/proc';
 import { runToExit } from '../shared/run-to-exit';
 
 /**
@@ -111,14 +111,7 @@ async function main(options: Options): Promise<void> {
     const backendTicks = async (): Promise<number> => {
       const { rows } = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
       let sum = 0;
-      for (const { pid } of rows) {
-        try {
-          const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-          sum += Number(f[11]) + Number(f[12]);
-        } catch {
-          // gone
-        }
-      }
+      for (const { pid } of rows) sum += processCpuTicks(pid) ?? 0; // 0: gone
       return sum;
     };
     const setupCount = new Map<string, number>();

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { ProjectionRunner } from '@revstream/projections';
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { meteringHandler } from '../../apps/metering/src/metering.projection';
 import { projectRoot } from '../../tools/shared/project-root';
+import { processCpuTicks } from '../shared/proc';
 import { type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { rawInsertRate, type RawInsertResult } from './raw-insert';
 import { workload } from './workload';
@@ -249,12 +250,8 @@ async function backendCpuTicks(ds: { query: (sql: string, params?: unknown[]) =>
   const pids = (await ds.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [database])) as Array<{ pid: number }>;
   const out = new Map<number, number>();
   for (const { pid } of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      out.set(pid, Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // not on this host, or gone
-    }
+    const ticks = processCpuTicks(pid);
+    if (ticks !== null) out.set(pid, ticks); // else not on this host, or gone
   }
   return out;
 }

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
@@ -14,6 +13,7 @@ import { createSchemaDataSource, dropDatabase, ensureDatabase, runMigrations, sc
 import { eachPartition, lastOffsets, ProjectionRunner, readRange, replayProjectionApp, type ReplayPhase, topicsOf } from '@revstream/projections';
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { workload } from '../metering/workload';
+import { processCpuTicks } from '../shared/proc';
 import { type BenchFigure, type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { runToExit } from '../shared/run-to-exit';
 
@@ -58,14 +58,10 @@ function postgresCpu(url: string): { start: () => Promise<void>; stop: () => Pro
   const sample = async (): Promise<void> => {
     const { rows } = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
     for (const { pid } of rows) {
-      try {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        const ticks = Number(fields[11]) + Number(fields[12]);
-        if (!first.has(pid)) first.set(pid, baseline ? ticks : 0);
-        last.set(pid, ticks);
-      } catch {
-        // not on this host, or gone
-      }
+      const ticks = processCpuTicks(pid);
+      if (ticks === null) continue; // not on this host, or gone
+      if (!first.has(pid)) first.set(pid, baseline ? ticks : 0);
+      last.set(pid, ticks);
     }
   };
   let sampling = Promise.resolve();
