@@ -16,13 +16,13 @@ import { billingProjection } from '../../apps/billing/src/billing.projection';
 import { BILLING_TABLE_NAMES, billingReadModel } from '../../apps/billing/src/billing.read-model';
 import { billingWorkload } from '../../apps/billing/src/testing/billing-workload';
 import { projectRoot } from '../../tools/shared/project-root';
-import { PIPELINE_APPS } from '../../tools/start/pipeline-apps';
-import { freePort } from '../shared/net';
+import { pipelineApp } from '../../tools/start/pipeline-apps';
+import { freePort } from '@revstream/testing';
 import { processCpuTicks } from '../shared/proc';
 import { runToExit } from '../shared/run-to-exit';
 
 /** The billing app as `npm start` runs it: its Node flags and its batch settings. */
-const BILLING_APP = PIPELINE_APPS.find((app) => app.name === 'billing')!;
+const BILLING_APP = pipelineApp('billing');
 const DEPLOYED_BATCH = Number(BILLING_APP.env?.CONSUMER_MAX_BATCH ?? 5_000);
 const DEPLOYED_FETCH_BYTES = Number(BILLING_APP.env?.CONSUMER_FETCH_BYTES ?? 2 * 1024 * 1024);
 

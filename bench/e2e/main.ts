@@ -14,7 +14,7 @@ import { projectRoot } from '../../tools/shared/project-root';
 import { type AppSpec, PIPELINE_APPS, type PipelinePorts } from '../../tools/start/pipeline-apps';
 import { procStats } from '../ingest/main';
 import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revlintBatches, revnuUsage, valuedRevenue } from '../ingest/workload';
-import { freePort } from '../shared/net';
+import { freePort } from '@revstream/testing';
 import { type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { createBenchTenants } from '../shared/tenants';
 import { runToExit } from '../shared/run-to-exit';

@@ -7,10 +7,10 @@ import { createEnvelope, encodeEnvelope, Topics } from '@revstream/events';
 import { createKafka, ensureTopics } from '@revstream/kafka';
 import { dropDatabase, ensureDatabase } from '@revstream/persistence';
 import { projectRoot } from '../../tools/shared/project-root';
-import { PIPELINE_APPS } from '../../tools/start/pipeline-apps';
+import { pipelineApp } from '../../tools/start/pipeline-apps';
 import { processCpuTicks } from '../shared/proc';
 import { type ProducerLimit, producerLimit, withPerfTopic } from '../shared/kafka-limits';
-import { freePort } from '../shared/net';
+import { freePort } from '@revstream/testing';
 import { createBenchTenants } from '../shared/tenants';
 import { type BenchFigure, type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { type BenchTenant, pulsoraPageview, pulsoraRevenue, reveniumMeter, revlintBatches, revnuUsage, valuedRevenue } from './workload';
@@ -52,7 +52,7 @@ export interface IngestOptions {
   write: boolean;
 }
 
-const GATEWAY_APP = PIPELINE_APPS.find((app) => app.name === 'gateway')!;
+const GATEWAY_APP = pipelineApp('gateway');
 
 /** The options from the environment knobs above (what `npm run bench:ingest` uses). */
 export function ingestOptionsFromEnv(): IngestOptions {

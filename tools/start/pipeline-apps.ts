@@ -64,3 +64,10 @@ export const PIPELINE_APPS: readonly AppSpec[] = [
   { name: 'cohorts', label: 'cohorts consumer', portVariable: 'COHORTS_PORT', paths: 'GET /health, /metrics', entry: 'cohorts/src/main.js' },
   { name: 'identity', label: 'identity worker', portVariable: 'IDENTITY_PORT', paths: 'GET /health, /metrics', entry: 'gateway/src/identity/main.js' },
 ];
+
+/** One app's spec, by name (its Node flags and settings, as `npm start` runs it). */
+export function pipelineApp(name: AppSpec['name']): AppSpec {
+  const app = PIPELINE_APPS.find((a) => a.name === name);
+  if (app === undefined) throw new Error(`no pipeline app named ${name}`);
+  return app;
+}
