@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { Client } from 'pg';
 import { DEFAULT_DATABASE_URL } from '@revstream/config';
-import { redactUrl } from '@revstream/persistence';
+import { ensureDatabase, redactUrl } from '@revstream/persistence';
 import { kafkaAnswers, localKafkaOptions, missingPrerequisites, startLocalKafka } from '../../../tools/kafka-local/local-kafka';
 
 export type TestEnvironmentMode = 'environment' | 'testcontainers' | 'embedded';
@@ -113,6 +113,9 @@ export async function resolveTestEnvironment(log: (line: string) => void = () =>
     await Promise.all(teardowns.map((t) => t().catch(() => undefined)));
     throw new TestEnvironmentError(`the integration tests need a real Kafka and a real Postgres:\n  ${problems.join('\n  ')}`);
   }
+  // Tests that talk to DATABASE_URL itself (not a database of their own) need it to exist: a fresh
+  // server has only postgres, template0 and template1.
+  if (await ensureDatabase(databaseUrl)) log(`created the database of ${redactUrl(databaseUrl)}`);
   log(`Kafka ${kafkaBrokers} (${kafkaMode}), Postgres ${redactUrl(databaseUrl)} (${postgresMode})`);
   return {
     kafkaBrokers,
