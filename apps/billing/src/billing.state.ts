@@ -2,7 +2,7 @@ import type { SubscriptionStatus } from '@revstream/events';
 import type { Price } from '@revstream/mrr';
 
 /**
- * The billing projection's documents, as stored in `billing.documents` (jsonb). Everything is kept
+ * The billing projection's documents, as stored in `billing.documents` (JSON text). Everything is kept
  * in a canonical order (lists sorted by key or by event time), so the same events give the same
  * document whatever order they arrived in. `at` is the event time (occurredAt) in epoch ms and `id`
  * the event id: together they order facts, the id breaking ties.

@@ -1,4 +1,4 @@
-import { CoreTables1763700000000 } from '@revstream/persistence';
+import { CORE_MIGRATIONS } from '@revstream/persistence';
 import type { ProjectionAppDefinition } from '@revstream/projections';
 import { meteringHandler } from './metering.projection';
 import { MeteringTables1763700003000 } from './migrations/1763700003000-metering-tables';
@@ -7,6 +7,6 @@ import { MeteringTables1763700003000 } from './migrations/1763700003000-metering
 export const meteringApp: ProjectionAppDefinition = {
   name: 'metering',
   schema: 'metering',
-  migrations: [CoreTables1763700000000, MeteringTables1763700003000],
+  migrations: [...CORE_MIGRATIONS, MeteringTables1763700003000],
   handlers: [meteringHandler()],
 };

@@ -3,6 +3,8 @@ export * from './data-source';
 export * from './migrate';
 export * from './checkpoint.entity';
 export * from './migrations/1763700000000-core-tables';
+export * from './migrations/1763700005000-documents-state-text';
+export * from './core-migrations';
 export * from './checksum';
 export * from './postgres-readiness';
 export * from './sql-client';

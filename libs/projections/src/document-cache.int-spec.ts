@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { createEnvelope, decodeEnvelope, encodeEnvelope, type Envelope } from '@revstream/events';
 import { EventPublisher } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
-import { CoreTables1763700000000, createSchemaDataSource, runMigrations } from '@revstream/persistence';
+import { CORE_MIGRATIONS, createSchemaDataSource, runMigrations } from '@revstream/persistence';
 import { documentProjectionHandler, ProjectionRunner, projectionTx, type LogRecord, type ProjectionHandler } from '@revstream/projections';
 import { isolatedStack, type IsolatedStack } from '@revstream/testing';
 import { TallyTables1763700000001, tallyProjection, tallyReadModel } from './testing/tally.projection';
@@ -35,7 +35,7 @@ describe('document cache: a document written elsewhere since, or by a rolled-bac
   const dataSources: DataSource[] = [];
 
   const openSchema = async (): Promise<DataSource> => {
-    const ds = createSchemaDataSource({ url: stack.databaseUrl, schema: SCHEMA, migrations: [CoreTables1763700000000, TallyTables1763700000001] });
+    const ds = createSchemaDataSource({ url: stack.databaseUrl, schema: SCHEMA, migrations: [...CORE_MIGRATIONS, TallyTables1763700000001] });
     await runMigrations(ds, stack.databaseUrl);
     dataSources.push(ds);
     return ds;

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { createEnvelope, encodeEnvelope, type Envelope } from '@revstream/events';
 import { EventPublisher } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
-import { CoreTables1763700000000, createSchemaDataSource, runMigrations } from '@revstream/persistence';
+import { CORE_MIGRATIONS, createSchemaDataSource, runMigrations } from '@revstream/persistence';
 import { documentProjectionHandler, ProjectionRunner, type LogRecord } from '@revstream/projections';
 import { isolatedStack, type IsolatedStack } from '@revstream/testing';
 import { TallyTables1763700000001, tallyProjection, tallyReadModel } from './testing/tally.projection';
@@ -41,7 +41,7 @@ describe('document locks: row locks, whatever the number of documents a batch to
   beforeAll(async () => {
     stack = await isolatedStack('doclocks', { partitions: 3 });
     publisher = new EventPublisher(stack.kafka, stack.topics, { publishTimeoutMs: 10_000, maxRecordsPerRequest: 1_000, compression: 'none' });
-    ds = createSchemaDataSource({ url: stack.databaseUrl, schema: 'tally', migrations: [CoreTables1763700000000, TallyTables1763700000001], poolSize: 6 });
+    ds = createSchemaDataSource({ url: stack.databaseUrl, schema: 'tally', migrations: [...CORE_MIGRATIONS, TallyTables1763700000001], poolSize: 6 });
     await runMigrations(ds, stack.databaseUrl);
   });
   afterAll(async () => {

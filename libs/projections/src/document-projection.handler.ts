@@ -128,7 +128,7 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
       const keys = [...new Set(eligible.map((c) => c.key))].sort();
       await tx.query(
         `INSERT INTO ${tx.schema}.documents (projection, key, state)
-         SELECT $1, k, 'null'::jsonb FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
+         SELECT $1, k, 'null' FROM unnest($2::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
         [projection.name, textArray(keys)],
       );
       // Only documents this instance did not write last (or no longer holds) come back with their state:
@@ -140,8 +140,8 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
         if (hit !== undefined) hits.set(key, hit);
       }
       const loaded = new Map<string, Loaded<S>>();
-      for (const row of await tx.query<{ key: string; placeholder: boolean; state: S | null }>(
-        `SELECT d.key, d.state = 'null'::jsonb AS placeholder, CASE WHEN d.xmin::text = c.x THEN NULL ELSE d.state END AS state
+      for (const row of await tx.query<{ key: string; placeholder: boolean; state: string | null }>(
+        `SELECT d.key, d.state = 'null' AS placeholder, CASE WHEN d.xmin::text = c.x THEN NULL ELSE d.state END AS state
            FROM ${tx.schema}.documents d LEFT JOIN unnest($3::text[], $4::text[]) AS c(k, x) ON c.k = d.key
           WHERE d.projection = $1 AND d.key = ANY($2::text[])
           ORDER BY d.key FOR UPDATE OF d`,
@@ -150,7 +150,7 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
         if (row.placeholder) continue; // a new document
         const hit = hits.get(row.key);
         if (row.state === null && hit !== undefined) loaded.set(row.key, { state: hit.state, rendered: hit.rendered });
-        else if (row.state !== null) loaded.set(row.key, { state: row.state, rendered: undefined });
+        else if (row.state !== null) loaded.set(row.key, { state: JSON.parse(row.state) as S, rendered: undefined });
       }
       for (const key of hits.keys()) if (!loaded.has(key)) cache.delete(tx.schema, key); // the row is gone (a new schema)
 
@@ -202,7 +202,7 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
           }
           const rows = await tx.query<{ key: string; xmin: string }>(
             `INSERT INTO ${tx.schema}.documents (projection, key, state)
-             SELECT $1, d.k, d.s::jsonb FROM (VALUES ${values.join(', ')}) AS d(k, s)
+             SELECT $1, d.k, d.s FROM (VALUES ${values.join(', ')}) AS d(k, s)
              ON CONFLICT (projection, key) DO UPDATE SET state = EXCLUDED.state${caching ? ' RETURNING key, xmin::text AS xmin' : ''}`,
             params,
           );
@@ -217,7 +217,7 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
       // A new document none of whose events applied leaves no row behind.
       const unwritten = keys.filter((k) => !loaded.has(k) && !states.has(k));
       if (unwritten.length > 0) {
-        await tx.query(`DELETE FROM ${tx.schema}.documents WHERE projection = $1 AND key = ANY($2::text[]) AND state = 'null'::jsonb`, [projection.name, textArray(unwritten)]);
+        await tx.query(`DELETE FROM ${tx.schema}.documents WHERE projection = $1 AND key = ANY($2::text[]) AND state = 'null'`, [projection.name, textArray(unwritten)]);
       }
       // A key none of whose occurrences applied is free again, so a corrected resend is not a "duplicate".
       const released = [...claimed].filter((k) => !applied.has(k));

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { createEnvelope, encodeEnvelope, type Envelope } from '@revstream/events';
 import { EventPublisher } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
-import { CoreTables1763700000000, createSchemaDataSource, runMigrations, schemaChecksums } from '@revstream/persistence';
+import { CORE_MIGRATIONS, createSchemaDataSource, runMigrations, schemaChecksums } from '@revstream/persistence';
 import { documentProjectionHandler, ProjectionRunner, type LogRecord } from '@revstream/projections';
 import { eventually, isolatedStack, readTopic, type IsolatedStack } from '@revstream/testing';
 import { TallyTables1763700000001, tallyProjection, tallyReadModel } from './testing/tally.projection';
@@ -38,7 +38,7 @@ describe('projection runner: exactly-once effect, dedup, dead letters, scale-out
   const dataSources: DataSource[] = [];
 
   const openSchema = async (url = stack.databaseUrl): Promise<DataSource> => {
-    const ds = createSchemaDataSource({ url, schema: SCHEMA, migrations: [CoreTables1763700000000, TallyTables1763700000001] });
+    const ds = createSchemaDataSource({ url, schema: SCHEMA, migrations: [...CORE_MIGRATIONS, TallyTables1763700000001] });
     await runMigrations(ds, url);
     dataSources.push(ds);
     return ds;

@@ -4,7 +4,7 @@ import { loadConfig } from '@revstream/config';
 import { createEnvelope } from '@revstream/events';
 import { EventPublisher } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
-import { CoreTables1763700000000, createSchemaDataSource, runMigrations, sqlClient } from '@revstream/persistence';
+import { CORE_MIGRATIONS, createSchemaDataSource, runMigrations, sqlClient } from '@revstream/persistence';
 import { documentProjectionHandler, ProjectionRunner } from '@revstream/projections';
 import { createTenancyDataSource, TenancyRepository } from '@revstream/tenancy';
 import { eventually, isolatedStack, type IsolatedStack } from '@revstream/testing';
@@ -31,7 +31,7 @@ describe('query API: dead letters, problem+json errors, OpenAPI (Kafka -> Postgr
     tenantA = await repo.createTenant('A');
     tenantB = await repo.createTenant('B');
 
-    projectionDs = createSchemaDataSource({ url: stack.databaseUrl, schema: 'tally', migrations: [CoreTables1763700000000, TallyTables1763700000001] });
+    projectionDs = createSchemaDataSource({ url: stack.databaseUrl, schema: 'tally', migrations: [...CORE_MIGRATIONS, TallyTables1763700000001] });
     await runMigrations(projectionDs, stack.databaseUrl);
     publisher = new EventPublisher(stack.kafka, stack.topics, { publishTimeoutMs: 10_000, maxRecordsPerRequest: 100, compression: 'none' });
     runner = new ProjectionRunner({ kafka: stack.kafka, dataSource: projectionDs, topics: stack.topics, handler: documentProjectionHandler(tallyProjection, tallyReadModel), publisher, logger: createLogger('test', 'error') });

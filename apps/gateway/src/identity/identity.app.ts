@@ -1,4 +1,4 @@
-import { CoreTables1763700000000 } from '@revstream/persistence';
+import { CORE_MIGRATIONS } from '@revstream/persistence';
 import { documentProjectionHandler, type ProjectionAppDefinition } from '@revstream/projections';
 import { customerIdentityProjection, customerIdentityReadModel } from './customer-identity.projection';
 import { IdentityTables1763700001000 } from './1763700001000-identity-tables.migration';
@@ -7,6 +7,6 @@ import { IdentityTables1763700001000 } from './1763700001000-identity-tables.mig
 export const gatewayIdentityApp: ProjectionAppDefinition = {
   name: 'gateway',
   schema: 'gateway',
-  migrations: [CoreTables1763700000000, IdentityTables1763700001000],
+  migrations: [...CORE_MIGRATIONS, IdentityTables1763700001000],
   handlers: [documentProjectionHandler(customerIdentityProjection, customerIdentityReadModel)],
 };

@@ -4,7 +4,7 @@ import { ConsumerConfig, loadConfig } from '@revstream/config';
 import { createEnvelope, type Envelope } from '@revstream/events';
 import { EventPublisher } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
-import { CoreTables1763700000000, createSchemaDataSource, runMigrations, schemaChecksums } from '@revstream/persistence';
+import { CORE_MIGRATIONS, createSchemaDataSource, runMigrations, schemaChecksums } from '@revstream/persistence';
 import {
   documentProjectionHandler,
   ProjectionAppModule,
@@ -21,7 +21,7 @@ const logger = createLogger('test', 'warn');
 const tallyApp = (version = 1): ProjectionAppDefinition => ({
   name: 'tally',
   schema: 'tally',
-  migrations: [CoreTables1763700000000, TallyTables1763700000001],
+  migrations: [...CORE_MIGRATIONS, TallyTables1763700000001],
   handlers: [documentProjectionHandler({ ...tallyProjection, version }, tallyReadModel)],
 });
 
