@@ -10,6 +10,7 @@
  */
 import { Command } from 'commander';
 import { Client } from 'pg';
+import { DEFAULT_DATABASE_URL } from '@revstream/config';
 import { decodeEnvelope, encodeEnvelope } from '@revstream/events';
 import { dropDatabase, ensureDatabase } from '@revstream/persistence';
 import { billingProjection } from '../../apps/billing/src/billing.projection';
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     .option('--no-write', 'do not write bench/results')
     .parse()
     .opts<{ documents: number; rounds: number; write: boolean }>();
-  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/revstream');
+  const base = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   base.pathname = `/rs_bench_documents_${Date.now().toString(36)}`;
   const url = base.toString();
   await ensureDatabase(url);
