@@ -11,9 +11,9 @@
 import { Command } from 'commander';
 import { Client } from 'pg';
 import { DEFAULT_DATABASE_URL } from '@revstream/config';
-import { decodeEnvelope, encodeEnvelope } from '@revstream/events';
+import { canHandle, decodeEnvelope, encodeEnvelope } from '@revstream/events';
 import { dropDatabase, ensureDatabase } from '@revstream/persistence';
-import { billingProjection } from '../../apps/billing/src/billing.projection';
+import { type BillingEvent, billingProjection } from '../../apps/billing/src/billing.projection';
 import type { BillingDocument } from '../../apps/billing/src/billing.state';
 import { billingWorkload } from '../../apps/billing/src/testing/billing-workload';
 import { machineDescription, today, writeReport, type BenchFigure } from '../shared/results';
@@ -39,11 +39,10 @@ function billingDocuments(customers: number): Array<{ key: string; text: string 
   const tenants = ['tn_doc_a', 'tn_doc_b'];
   for (const envelope of billingWorkload({ tenants, customersPerTenant: Math.ceil(customers / tenants.length), eventsPerCustomer: 10, idPrefix: 'd', interleave: 'round-robin' })) {
     const event = decodeEnvelope(encodeEnvelope(envelope).value);
-    if (!(billingProjection.canHandle as readonly string[]).includes(event.type)) continue;
-    const typed = event as Parameters<typeof billingProjection.evolve>[1];
-    const key = billingProjection.keyOf(typed);
+    if (!canHandle<BillingEvent>(billingProjection, event)) continue;
+    const key = billingProjection.keyOf(event);
     if (key === null) continue;
-    states.set(key, billingProjection.evolve(states.get(key) ?? billingProjection.initialState(), typed));
+    states.set(key, billingProjection.evolve(states.get(key) ?? billingProjection.initialState(), event));
   }
   return [...states].map(([key, state]) => ({ key, text: JSON.stringify(state) })).sort((a, b) => (a.key < b.key ? -1 : 1));
 }
