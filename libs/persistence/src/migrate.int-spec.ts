@@ -57,20 +57,12 @@ describe('persistence against the real Postgres', () => {
     await ds.query(`INSERT INTO docs_text.documents (projection, key, state) VALUES ('p', 'k1', '{"b": [1, 2], "a": "x"}'), ('p', 'k2', 'null')`);
     await ds.destroy();
 
-    const column = async (): Promise<{ type: string; compression: string | null }> => {
-      const client = new Client({ connectionString: url });
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ type: string; compression: string | null }>(
-          `SELECT format_type(a.atttypid, a.atttypmod) AS type, nullif(a.attcompression, '') AS compression
-             FROM pg_attribute a WHERE a.attrelid = 'docs_text.documents'::regclass AND a.attname = 'state'`,
-        );
-        return rows[0]!;
-      } finally {
-        await client.end();
-      }
-    };
     const upgraded = createSchemaDataSource({ url, schema: 'docs_text', migrations: [...CORE_MIGRATIONS] });
+    const column = async (): Promise<{ type: string; compression: string | null }> =>
+      ((await upgraded.query(
+        `SELECT format_type(a.atttypid, a.atttypmod) AS type, nullif(a.attcompression, '') AS compression
+           FROM pg_attribute a WHERE a.attrelid = 'docs_text.documents'::regclass AND a.attname = 'state'`,
+      )) as Array<{ type: string; compression: string | null }>)[0]!;
     expect(await runMigrations(upgraded, url)).toEqual(['DocumentsStateText1763700005000']);
     // lz4 where the server was built with it (pg_attribute says 'l'), else the default (pglz).
     const lz4 = ((await upgraded.query(`SELECT 1 AS ok FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)`)) as unknown[]).length > 0;
