@@ -46,6 +46,21 @@ export async function lastOffsets(kafka: Kafka, topics: readonly string[]): Prom
   }
 }
 
+/**
+ * Splits the ranges `from` → `to` in two: the partitions with at most `limit` records left to read,
+ * then the others (partitions with nothing left are in neither). Empty parts are left out.
+ */
+export function splitBySize(from: PartitionOffsets, to: PartitionOffsets, limit: number): PartitionOffsets[] {
+  const short: Array<{ topic: string; partition: number; offset: bigint }> = [];
+  const long: Array<{ topic: string; partition: number; offset: bigint }> = [];
+  for (const p of eachPartition(to)) {
+    const left = p.offset - (from.get(p.topic)?.get(p.partition) ?? -1n);
+    if (left <= 0n) continue;
+    (left <= BigInt(limit) ? short : long).push(p);
+  }
+  return [short, long].filter((part) => part.length > 0).map(offsetsOf);
+}
+
 export interface ReadRangeOptions {
   kafka: Kafka;
   /** Read each partition from after this offset (its checkpoint); absent = from the beginning. */

@@ -8,7 +8,7 @@ import { createSchemaDataSource, ensureDatabase, quoteIdent, runMigrations, sche
 import { topicsOf } from '../document-projection.handler';
 import type { ProjectionAppDefinition } from '../projection-app.definition';
 import { ProjectionRunner, swapLockKey } from '../projection-runner';
-import { eachPartition, lastOffsets, offsetsOf, type PartitionOffsets, readRange } from './partition-reader';
+import { eachPartition, lastOffsets, offsetsOf, type PartitionOffsets, readRange, splitBySize } from './partition-reader';
 
 export class ReplayRefusedError extends Error {
   override readonly name = 'ReplayRefusedError';
@@ -221,7 +221,12 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       options.onProgress?.({ phase, done: applied, total: phaseTotal });
       options.signal?.throwIfAborted();
     };
-    const rebuild = (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => readRange({ kafka, from, to, onRecords: apply, concurrency, maxRecordsPerCall });
+    // Short partitions first, then the long ones. In a log, the short topics are usually the
+    // configuration the long ones refer to (catalogs, prices, subscriptions): applied after the
+    // usage they govern, each forces a recomputation of what was already built, under exclusive locks.
+    const rebuild = async (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => {
+      for (const part of splitBySize(from, to, maxRecordsPerCall)) await readRange({ kafka, from, to: part, onRecords: apply, concurrency, maxRecordsPerCall });
+    };
     let phase: ReplayPhase = 'rebuild';
     let phaseTotal = 0;
     const report = (next: ReplayPhase, total: number): void => {
