@@ -221,12 +221,7 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       options.onProgress?.({ phase, done: applied, total: phaseTotal });
       options.signal?.throwIfAborted();
     };
-    // Short partitions first, then the long ones. In a log, the short topics are usually the
-    // configuration the long ones refer to (catalogs, prices, subscriptions): applied after the
-    // usage they govern, each forces a recomputation of what was already built, under exclusive locks.
-    const rebuild = async (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => {
-      for (const part of splitBySize(from, to, maxRecordsPerCall)) await readRange({ kafka, from, to: part, onRecords: apply, concurrency, maxRecordsPerCall });
-    };
+    const rebuild = (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => readRange({ kafka, from, to, onRecords: apply, concurrency, maxRecordsPerCall });
     let phase: ReplayPhase = 'rebuild';
     let phaseTotal = 0;
     const report = (next: ReplayPhase, total: number): void => {
@@ -241,7 +236,11 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
     // 1. Up to the high-water marks taken at the start.
     const initial = await checkpointsOf(shadowDs, shadow, topicNames);
     report('rebuild', applied + countBetween(initial, highWater));
-    await rebuild(initial, highWater);
+    // Short partitions first, then the long ones (each part is read by a consumer group of its own,
+    // so only here, where it matters). In a log, the short topics are usually the configuration the
+    // long ones refer to (catalogs, prices, subscriptions): applied after the usage they govern, each
+    // forces a recomputation of what was already built, under exclusive locks.
+    for (const part of splitBySize(initial, highWater, maxRecordsPerCall)) await rebuild(initial, part);
 
     // 2. Catch up with live traffic (the live consumers' checkpoints, or the log's end when none run).
     const liveExists = await schemaExists(admin, live);
