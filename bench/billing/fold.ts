@@ -1,7 +1,5 @@
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { Session } from 'node:inspector';
-import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { decodeEnvelope, encodeEnvelope, type JsonValue } from '@revstream/events';
 import { jsonEqual, ReadModelDiff } from '@revstream/projections';
@@ -9,6 +7,7 @@ import { billingProjection, type BillingEvent } from '../../apps/billing/src/bil
 import { billingReadModel } from '../../apps/billing/src/billing.read-model';
 import type { BillingDocument } from '../../apps/billing/src/billing.state';
 import { billingWorkload } from '../../apps/billing/src/testing/billing-workload';
+import { startCpuProfiler } from '../shared/cpu-profiler';
 import { runToExit } from '../shared/run-to-exit';
 
 /**
@@ -72,40 +71,26 @@ function digest(store: Map<string, string>): string {
   return hash.digest('hex');
 }
 
-async function profiled<T>(file: string | undefined, work: () => T): Promise<T> {
-  if (!file) return work();
-  const session = new Session();
-  session.connect();
-  const post = (method: string): Promise<unknown> => new Promise((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
-  await post('Profiler.enable');
-  await post('Profiler.start');
-  const result = work();
-  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-  writeFileSync(file, JSON.stringify(profile));
-  session.disconnect();
-  log(`profile written to ${file}`);
-  return result;
-}
-
 async function run(options: Options): Promise<void> {
   const tenants = ['tn_a', 'tn_b', 'tn_c', 'tn_d', 'tn_e'];
   const records: Buffer[] = [];
   const workload = billingWorkload({ tenants, customersPerTenant: Math.ceil(options.customers / tenants.length), eventsPerCustomer: options.eventsPerCustomer, interleave: 'round-robin' });
   for (const envelope of workload) records.push(Buffer.from(encodeEnvelope(envelope).value));
   log(`${records.length.toLocaleString()} events of ${options.customers.toLocaleString()} customers, batches of ${options.batch.toLocaleString()}`);
-  await profiled(process.env.PROFILE, () => {
-    for (let round = 1; round <= options.rounds; round++) {
-      const cpu = process.cpuUsage();
-      const started = process.hrtime.bigint();
-      const { store, rows } = fold(records, options.batch);
-      const used = process.cpuUsage(cpu);
-      const wall = Number(process.hrtime.bigint() - started) / 1_000;
-      log(
-        `round ${round}: ${((used.user + used.system) / records.length).toFixed(1)} µs of CPU and ${(wall / records.length).toFixed(1)} µs of wall time per event; ` +
-          `${store.size.toLocaleString()} documents (sha256 ${digest(store)}), ${rows.toLocaleString()} row changes`,
-      );
-    }
-  });
+  const profileFile = process.env.PROFILE;
+  const profiler = profileFile ? await startCpuProfiler() : undefined;
+  for (let round = 1; round <= options.rounds; round++) {
+    const cpu = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    const { store, rows } = fold(records, options.batch);
+    const used = process.cpuUsage(cpu);
+    const wall = Number(process.hrtime.bigint() - started) / 1_000;
+    log(
+      `round ${round}: ${((used.user + used.system) / records.length).toFixed(1)} µs of CPU and ${(wall / records.length).toFixed(1)} µs of wall time per event; ` +
+        `${store.size.toLocaleString()} documents (sha256 ${digest(store)}), ${rows.toLocaleString()} row changes`,
+    );
+  }
+  if (profiler && profileFile) log(`profile written to ${await profiler.stop(profileFile)}`);
 }
 
 if (require.main === module) {

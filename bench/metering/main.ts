@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -19,6 +18,7 @@ import { processCpuTicks } from '../shared/proc';
 import { type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { rawInsertRate, type RawInsertResult } from './raw-insert';
 import { workload } from './workload';
+import { startCpuProfiler } from '../shared/cpu-profiler';
 import { runToExit } from '../shared/run-to-exit';
 
 /**
@@ -129,7 +129,7 @@ export async function run(options: MeteringOptions): Promise<MeteringResult> {
     const started = process.hrtime.bigint();
     const nodeCpuBefore = process.cpuUsage();
     const postgresCpuBefore = await backendCpuTicks(ds, url);
-    const profiler = options.profile ? await startProfiler() : undefined;
+    const profiler = options.profile ? await startCpuProfiler() : undefined;
     await runner.start();
     let firstCheckpoint: bigint | undefined;
     const progress = new SingleBar({ format: '  project [{bar}] {percentage}% {value}/{total}', hideCursor: true });
@@ -144,7 +144,11 @@ export async function run(options: MeteringOptions): Promise<MeteringResult> {
     }
     const done = process.hrtime.bigint();
     const nodeCpu = process.cpuUsage(nodeCpuBefore);
-    if (profiler) log(`cpu profile of the aggregation: ${await profiler.stop()}`);
+    if (profiler) {
+      const dir = join(projectRoot(), 'bench', 'results', 'tmp');
+      mkdirSync(dir, { recursive: true });
+      log(`cpu profile of the aggregation: ${await profiler.stop(join(dir, `metering-${Date.now()}.cpuprofile`))}`);
+    }
     const postgresCpuAfter = await backendCpuTicks(ds, url);
     const postgresCpuSeconds = [...postgresCpuAfter].reduce((sum, [pid, ticks]) => sum + ticks - (postgresCpuBefore.get(pid) ?? 0), 0) / 100;
     progress.stop();
@@ -220,28 +224,6 @@ export async function run(options: MeteringOptions): Promise<MeteringResult> {
       await dropDatabase(url);
     } else log(`kept database ${url} and topics ${topics.prefix}.*`);
   }
-}
-
-/** The V8 CPU profiler over the aggregation phase only (`--profile`); open the file in Chrome DevTools. */
-async function startProfiler(): Promise<{ stop: () => Promise<string> }> {
-  const session = new Session();
-  session.connect();
-  const post = <T>(method: string, params?: object): Promise<T> =>
-    new Promise((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result as T))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 200 });
-  await post('Profiler.start');
-  return {
-    stop: async () => {
-      const { profile } = await post<{ profile: object }>('Profiler.stop');
-      session.disconnect();
-      const dir = join(projectRoot(), 'bench', 'results', 'tmp');
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, `metering-${Date.now()}.cpuprofile`);
-      writeFileSync(file, JSON.stringify(profile));
-      return file;
-    },
-  };
 }
 
 /** CPU clock ticks (1/100 s) each backend of the database has used, by pid, from /proc (Linux, same host). */
