@@ -15,6 +15,7 @@ import { meteringApp } from '../../apps/metering/src/metering.app';
 import { meteringHandler } from '../../apps/metering/src/metering.projection';
 import { workload } from './workload';
 import { processCpuTicks } from '../shared/proc';
+import { startCpuProfiler } from '../shared/cpu-profiler';
 import { runToExit } from '../shared/run-to-exit';
 
 /**
@@ -125,12 +126,8 @@ async function main(options: Options): Promise<void> {
       await post('HeapProfiler.enable');
       await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
     }
-    if (process.env.PROFILE) {
-      session.connect();
-      await post('Profiler.enable');
-      await post('Profiler.setSamplingInterval', { interval: 200 });
-      await post('Profiler.start');
-    }
+    const profileFile = process.env.PROFILE;
+    const profiler = profileFile ? await startCpuProfiler() : undefined;
     const pg0 = await backendTicks();
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
@@ -152,11 +149,7 @@ async function main(options: Options): Promise<void> {
       writeFileSync(process.env.HEAP_PROFILE, JSON.stringify(profile));
       session.disconnect();
     }
-    if (process.env.PROFILE) {
-      const { profile } = (await post('Profiler.stop')) as { profile: object };
-      writeFileSync(process.env.PROFILE, JSON.stringify(profile));
-      session.disconnect();
-    }
+    if (profiler && profileFile) await profiler.stop(profileFile);
     await client.end();
     const n = options.events;
     log(`load ${load}; ${n} events in ${seconds.toFixed(2)} s = ${Math.round(n / seconds)} events/s (one connection, serial)`);
