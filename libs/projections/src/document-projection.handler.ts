@@ -18,7 +18,7 @@ export interface DocumentHandlerOptions {
 
 export const DEFAULT_DOCUMENT_CACHE_SIZE = 0;
 
-/** Documents per upsert statement: two parameters each, under Postgres's 65,535 parameters. */
+/** Documents per upsert statement: bounds the two text[] parameters (Postgres caps a value at 1 GB) and the buffers that build them. */
 const DOCUMENTS_PER_STATEMENT = 10_000;
 
 interface Loaded<S> {
@@ -187,24 +187,20 @@ export function documentProjectionHandler<S, E extends DomainEvent>(
         changed.push({ key, state, rendered });
       }
       if (changed.length > 0) {
-        // One parameter per document: a text[] made pg escape every quote of every document and build
-        // one rope string of them all (escaping, flattening and measuring it was ~14% of the process's CPU).
+        // Keys and texts as two binary text[] parameters (textArray): no escaping, one copy into pg's
+        // writer, and no VALUES list of 20,000 parameters for Postgres to parse and plan. (A text
+        // parameter per document made pg grow its writer by copying, about 3% of the process's CPU;
+        // a text[] literal before that made it escape every quote.)
         // The row versions' xmin only matter to the cache: without one, nothing comes back.
         const caching = cache.enabled;
         const written: Array<{ key: string; xmin: string }> = [];
         for (let from = 0; from < changed.length; from += DOCUMENTS_PER_STATEMENT) {
           const slice = changed.slice(from, from + DOCUMENTS_PER_STATEMENT);
-          const params: string[] = [projection.name];
-          const values: string[] = [];
-          for (const c of slice) {
-            params.push(c.key, JSON.stringify(c.state));
-            values.push(`($${params.length - 1}, $${params.length})`);
-          }
           const rows = await tx.query<{ key: string; xmin: string }>(
             `INSERT INTO ${tx.schema}.documents (projection, key, state)
-             SELECT $1, d.k, d.s FROM (VALUES ${values.join(', ')}) AS d(k, s)
+             SELECT $1, d.k, d.s FROM unnest($2::text[], $3::text[]) AS d(k, s)
              ON CONFLICT (projection, key) DO UPDATE SET state = EXCLUDED.state${caching ? ' RETURNING key, xmin::text AS xmin' : ''}`,
-            params,
+            [projection.name, textArray(slice.map((c) => c.key)), textArray(slice.map((c) => JSON.stringify(c.state)))],
           );
           if (caching) written.push(...rows);
         }
