@@ -120,6 +120,10 @@ function serverProperties(o: LocalKafkaOptions): string {
     'transaction.state.log.replication.factor=1',
     'transaction.state.log.min.isr=1',
     'group.initial.rebalance.delay.ms=0',
+    // A fetch response holds at most this much for all its partitions (Kafka's default is 55 MiB). The
+    // billing app asks for 128 MiB per partition for 3 partitions at once, so that its transactions
+    // can be as large as CONSUMER_MAX_BATCH says (docs/performance-billing.md, sixth pass).
+    'fetch.max.bytes=536870912',
     // Topics are provisioned explicitly (libs/kafka) with their retention; a typo must not create one.
     'auto.create.topics.enable=false',
     'num.partitions=6',

@@ -39,12 +39,14 @@ const METERING_BATCHES = { CONSUMER_MAX_BATCH: '20000', CONSUMER_FETCH_BYTES: St
  * Billing writes each touched customer's document once per transaction, so fuller transactions write
  * fewer documents per event: on a time-ordered log a transaction of 20,000 records touches ~1.2 events
  * per customer, one of 100,000 about five (npm run bench:billing, 1M events, the app as a process:
- * 7,199 events/s at 20,000 records and 32 MiB fetches, ~12,500 at 80,000 to 100,000 and 64 MiB).
- * It costs memory while catching up: about 1.2 GB peak RSS per process (docs/performance-billing.md);
- * live traffic makes small batches anyway. Documents are row-locked, so a large batch does not fill
- * Postgres's lock table. The larger young generation lets a batch's objects die young.
+ * 7,199 events/s at 20,000 records and 32 MiB fetches, ~12,500 at 80,000 to 100,000 and 64 MiB;
+ * 150,000 and 128 MiB, with a broker that returns that much: sixth pass). A 128 MiB fetch holds about
+ * 150,000 billing records. It costs memory while catching up: about 2.2 GB peak RSS per process
+ * (1.2 GB at 100,000 and 64 MiB; docs/performance-billing.md); live traffic makes small batches
+ * anyway. Documents are row-locked, so a large batch does not fill Postgres's lock table. The larger
+ * young generation lets a batch's objects die young.
  */
-const BILLING_BATCHES = { CONSUMER_MAX_BATCH: '100000', CONSUMER_FETCH_BYTES: String(64 * 1024 * 1024) };
+const BILLING_BATCHES = { CONSUMER_MAX_BATCH: '150000', CONSUMER_FETCH_BYTES: String(128 * 1024 * 1024) };
 const BILLING_SEMI_SPACE = '--max-semi-space-size=64';
 
 /**
