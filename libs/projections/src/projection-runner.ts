@@ -134,7 +134,8 @@ export class ProjectionRunner {
       groupId,
       sessionTimeout: 30_000,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      // kafkajs sends a heartbeat only if this long has passed since the last one.
+      heartbeatInterval: 1_000,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 2 * 1024 * 1024,
       maxBytes: Math.max(16 * 1024 * 1024, (this.options.maxBytesPerPartition ?? 0) * (this.options.concurrency ?? 2)),
@@ -164,6 +165,11 @@ export class ProjectionRunner {
         let last: string | undefined;
         for (let i = 0; i < batch.messages.length; i += max) {
           if (!isRunning() || isStale()) break;
+          // Before a transaction, not only after: a member that joined meanwhile (scale-out, or two
+          // instances starting together) is then let in at once instead of after this transaction,
+          // which can be 150,000 records. On a rebalance this throws and kafkajs rejoins; the fetched
+          // records are fetched again, and the checkpoint says what is already applied.
+          await heartbeat();
           const chunk = batch.messages.slice(i, i + max);
           await this.withRetry(() => this.applyRecords(batch.topic, batch.partition, chunk), heartbeat, isRunning);
           last = chunk[chunk.length - 1]!.offset;
