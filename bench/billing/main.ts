@@ -23,8 +23,8 @@ import { runToExit } from '../shared/run-to-exit';
 
 /** The billing app as `npm start` runs it: its Node flags and its batch settings. */
 const BILLING_APP = pipelineApp('billing');
-const DEPLOYED_BATCH = Number(BILLING_APP.env?.CONSUMER_MAX_BATCH ?? 5_000);
-const DEPLOYED_FETCH_BYTES = Number(BILLING_APP.env?.CONSUMER_FETCH_BYTES ?? 2 * 1024 * 1024);
+export const DEPLOYED_BATCH = Number(BILLING_APP.env?.CONSUMER_MAX_BATCH ?? 5_000);
+export const DEPLOYED_FETCH_BYTES = Number(BILLING_APP.env?.CONSUMER_FETCH_BYTES ?? 2 * 1024 * 1024);
 
 /**
  * npm run bench:billing — events/s the billing projection achieves through ProjectionRunner from a

@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { projectRoot } from '../../tools/shared/project-root';
-import { run as runBilling } from '../billing/main';
+import { DEPLOYED_BATCH, DEPLOYED_FETCH_BYTES, run as runBilling } from '../billing/main';
 import { run as runCohorts } from '../cohorts/main';
 import { e2eDefaults, run as runE2e } from '../e2e/main';
 import { envelopeSize, ingestOptionsFromEnv, run as runIngest } from '../ingest/main';
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     billing: async () => {
       // As npm start runs the app (one process), then two processes in one consumer group (scale-out).
       for (const instances of [1, 2]) {
-        const r = await runBilling({ events: quick ? 20_000 : 1_000_000, tenants: 5, eventsPerCustomer: 10, partitions: 6, concurrency: 3, batch: 100_000, fetchBytes: 64 * 1024 * 1024, documentCache: 0, instances, interleave: 'round-robin', keep: false, write: false });
+        const r = await runBilling({ events: quick ? 20_000 : 1_000_000, tenants: 5, eventsPerCustomer: 10, partitions: 6, concurrency: 3, batch: DEPLOYED_BATCH, fetchBytes: DEPLOYED_FETCH_BYTES, documentCache: 0, instances, interleave: 'round-robin', keep: false, write: false });
         if (instances === 1) details.billing = r;
         else details.billingScaleOut = r;
         rows.push({
