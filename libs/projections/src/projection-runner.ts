@@ -165,16 +165,15 @@ export class ProjectionRunner {
         let last: string | undefined;
         for (let i = 0; i < batch.messages.length; i += max) {
           if (!isRunning() || isStale()) break;
-          // Before a transaction, not only after: a member that joined meanwhile (scale-out, or two
-          // instances starting together) is then let in at once instead of after this transaction,
-          // which can be 150,000 records. On a rebalance this throws and kafkajs rejoins; the fetched
-          // records are fetched again, and the checkpoint says what is already applied.
+          // Before each transaction: a member that joined meanwhile (scale-out, or two instances
+          // starting together) is then let in at once instead of after this transaction, which can be
+          // 150,000 records. On a rebalance this throws and kafkajs rejoins; the fetched records are
+          // fetched again, and the checkpoint says what is already applied.
           await heartbeat();
           const chunk = batch.messages.slice(i, i + max);
           await this.withRetry(() => this.applyRecords(batch.topic, batch.partition, chunk), heartbeat, isRunning);
           last = chunk[chunk.length - 1]!.offset;
           resolveOffset(last);
-          await heartbeat();
         }
         if (last !== undefined) {
           await consumer
