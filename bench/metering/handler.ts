@@ -58,6 +58,8 @@ function timed(handler: ProjectionHandler, times: Map<string, { n: number; ms: n
             times.set(name, e);
           }
         },
+        copyFrom: (sql, data) => tx.copyFrom(sql, data),
+        onRollback: (undo) => tx.onRollback(undo),
       };
       return handler.apply(events, wrapped);
     },

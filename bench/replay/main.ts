@@ -36,6 +36,8 @@ export interface ReplayOptions {
   live: boolean;
   batch: number;
   concurrency: number;
+  /** Records rebuilt in bulk at most (`--bulk-max`; 0: every record the live way). */
+  bulkMax: number;
   /** Write bench/results/replay-<date>.{md,json} (default true). */
   write?: boolean;
 }
@@ -205,6 +207,7 @@ export async function run(options: ReplayOptions): Promise<ReplayResult> {
       logger,
       concurrency: options.concurrency,
       maxRecordsPerTransaction: options.batch,
+      bulkMaxRecords: options.bulkMax,
       onProgress: (p) => {
         if (!phases.has(p.phase)) {
           phases.set(p.phase, process.hrtime.bigint());
@@ -332,6 +335,7 @@ if (require.main === module) {
     .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
     .option('--batch <n>', 'records per rebuild transaction at most', (v) => Number(v), 20_000)
     .option('--concurrency <n>', 'partitions rebuilt at once', (v) => Number(v), 4)
+    .option('--bulk-max <n>', 'records rebuilt in bulk at most (0: none, every record the live way)', (v) => Number(v), 4_000_000)
     .option('--reuse <prefix>', 'replay the log already in <prefix>.* (kept by an earlier --keep run) instead of preloading one')
     .option('--keep', 'keep the databases and topics afterwards', false)
     .option('--live', 'also project the same log with the live runner, and compare every table', false)

@@ -1,11 +1,12 @@
 import { assertNever, type DomainEvent, type EventType } from '@revstream/events';
-import type { ProjectionHandler, ProjectionTx, RejectedEvent } from '@revstream/projections';
+import type { BulkRebuild, ProjectionHandler, ProjectionTx, RejectedEvent } from '@revstream/projections';
 import {
   type BillingSchedule,
   emptyTerms,
   eventVersion,
   foldUsage,
   laterPolicy,
+  LedgerClaims,
   mergeSubscription,
   type MeterKind,
   type MeterPolicy,
@@ -27,7 +28,7 @@ import { LockSet } from './metering-locks';
 import { MeterPricesRepository, policyKey } from './meter-prices.repository';
 import { MetersRepository } from './meters.repository';
 import { customerKey, SubscriptionsRepository } from './subscriptions.repository';
-import { UsageLedgerRepository } from './usage-ledger.repository';
+import { BulkUsageLedger, UsageLedgerRepository } from './usage-ledger.repository';
 import { UsageRepository } from './usage.repository';
 
 export const METERING_EVENT_TYPES = [...USAGE_EVENT_TYPES, 'valued.revenue', 'catalog.product_registered'] as const satisfies readonly EventType[];
@@ -107,8 +108,11 @@ class MeteringBatch {
   private readonly subscriptions: SubscriptionsRepository;
   private readonly meters: MetersRepository;
 
-  constructor(private readonly tx: ProjectionTx) {
-    this.ledger = new UsageLedgerRepository(tx);
+  constructor(
+    private readonly tx: ProjectionTx,
+    ledger?: UsageLedgerRepository,
+  ) {
+    this.ledger = ledger ?? new UsageLedgerRepository(tx);
     this.usage = new UsageRepository(tx);
     this.prices = new MeterPricesRepository(tx);
     this.subscriptions = new SubscriptionsRepository(tx);
@@ -240,6 +244,32 @@ class MeteringBatch {
   }
 }
 
+/** One batch: configuration first, then usage, with this ledger (live: the table's own key decides). */
+async function applyBatch(events: readonly DomainEvent[], tx: ProjectionTx, ledger?: UsageLedgerRepository): Promise<{ rejected: RejectedEvent[] }> {
+  const work = planBatch(events);
+  const batch = new MeteringBatch(tx, ledger);
+  if (work.policies.length > 0 || work.subscriptions.length > 0) await batch.configure(work.policies, work.subscriptions);
+  if (work.facts.length > 0) await batch.record(work.facts);
+  return { rejected: work.rejected };
+}
+
+/**
+ * Metering's bulk rebuild (docs/replay.md): the ledger loses its primary key for the bulk phase, the
+ * dedup rule is decided in memory over every key written (LedgerClaims, about 100 bytes a reading),
+ * new rows go in by binary COPY, and `finish` builds the key again. Everything else is the live code.
+ */
+const meteringBulkRebuild = (handler: () => ProjectionHandler): BulkRebuild => ({
+  async start(tx) {
+    await BulkUsageLedger.dropKey(tx);
+    const claims = new LedgerClaims();
+    // A bulk phase stopped earlier wrote rows without the key: their keys still decide.
+    for await (const page of BulkUsageLedger.rowKeys(tx)) for (const row of page) claims.add(row);
+    const { bulkRebuild: _, ...live } = handler();
+    return { ...live, apply: (events, batchTx) => applyBatch(events, batchTx, new BulkUsageLedger(batchTx, claims)) };
+  },
+  finish: (tx) => BulkUsageLedger.restoreKey(tx),
+});
+
 /**
  * The metering projection: Revnu usage, Revenium metering and Revenue Linter gauges aggregated per
  * tenant × customer × meter × billing period, and rated with the meters' prices (Revnu products,
@@ -251,12 +281,7 @@ export function meteringHandler(): ProjectionHandler {
     name: 'metering',
     version: 1,
     eventTypes: METERING_EVENT_TYPES,
-    async apply(events, tx) {
-      const work = planBatch(events);
-      const batch = new MeteringBatch(tx);
-      if (work.policies.length > 0 || work.subscriptions.length > 0) await batch.configure(work.policies, work.subscriptions);
-      if (work.facts.length > 0) await batch.record(work.facts);
-      return { rejected: work.rejected };
-    },
+    apply: (events, tx) => applyBatch(events, tx),
+    bulkRebuild: meteringBulkRebuild(meteringHandler),
   };
 }

@@ -1,8 +1,31 @@
-import { boolArray, int8Array, numericArray, textArray } from '@revstream/persistence';
+import { BinaryCopyWriter, boolArray, int8Array, numericArray, textArray } from '@revstream/persistence';
 import type { ProjectionTx } from '@revstream/projections';
-import { EVENT_ID_KEY_PREFIX, type MeterKind, type MeterReading, parseDecimal, type UsageFact } from '@revstream/rating';
+import { EVENT_ID_KEY_PREFIX, type LedgerClaims, type LedgerRowKey, type MeterKind, type MeterReading, parseDecimal, type UsageFact } from '@revstream/rating';
 import { fromMs, toMs } from './sql-time';
 
+const LEDGER_KEY = '(tenant_id, customer_id, dedup_key, meter)';
+
+/** A ledger row as recomputation reads it (instants as epoch ms, the value as text). */
+interface LedgerRow {
+  tenant_id: string;
+  customer_id: string;
+  dedup_key: string;
+  meter: string;
+  occurred_at: string;
+  received_at: string;
+  value: string;
+}
+
+const readingOf = (r: LedgerRow, kindOf: (tenantId: string, meter: string) => MeterKind): MeterReading => ({
+  tenantId: r.tenant_id,
+  customerId: r.customer_id,
+  meter: r.meter,
+  kind: kindOf(r.tenant_id, r.meter),
+  key: r.dedup_key,
+  occurredAt: Number(r.occurred_at),
+  receivedAt: Number(r.received_at),
+  value: parseDecimal(r.value),
+});
 
 /**
  * The usage ledger: every reading that counted, once. Deduplication happens here and only here: a
@@ -75,7 +98,7 @@ export class UsageLedgerRepository {
   ): AsyncGenerator<MeterReading[]> {
     for (let i = 0; i < customers.length; i += customersPerGroup) {
       const group = customers.slice(i, i + customersPerGroup);
-      const rows: Array<{ tenant_id: string; customer_id: string; dedup_key: string; meter: string; occurred_at: string; received_at: string; value: string }> =
+      const rows: LedgerRow[] =
         await this.tx.query(
           `SELECT l.tenant_id, l.customer_id, l.dedup_key, l.meter, ${toMs('l.occurred_at')} AS occurred_at, ${toMs('l.received_at')} AS received_at, l.value::text AS value
              FROM unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id)
@@ -83,16 +106,7 @@ export class UsageLedgerRepository {
           [textArray(group.map((c) => c.tenantId)), textArray(group.map((c) => c.customerId))],
         );
       if (rows.length === 0) continue;
-      yield rows.map((r) => ({
-        tenantId: r.tenant_id,
-        customerId: r.customer_id,
-        meter: r.meter,
-        kind: kindOf(r.tenant_id, r.meter),
-        key: r.dedup_key,
-        occurredAt: Number(r.occurred_at),
-        receivedAt: Number(r.received_at),
-        value: parseDecimal(r.value),
-      }));
+      yield rows.map((r) => readingOf(r, kindOf));
     }
   }
 
@@ -105,5 +119,86 @@ export class UsageLedgerRepository {
       [textArray(customers.map((c) => c.tenantId)), textArray(customers.map((c) => c.customerId))],
     );
     return new Set(rows.map((r) => `${r.tenant_id}\u0000${r.customer_id}`));
+  }
+}
+
+/**
+ * The ledger during a rebuild's bulk phase (MeteringBulkRebuild): the same rule, decided in memory by
+ * LedgerClaims over every key the rebuild has written, and the new rows appended with one binary COPY
+ * to a ledger that has no primary key meanwhile. Checking and updating that key costs more than
+ * anything else a rebuild does per reading; built once at the end, it costs a fraction.
+ */
+export class BulkUsageLedger extends UsageLedgerRepository {
+  constructor(
+    private readonly bulkTx: ProjectionTx,
+    private readonly claims: LedgerClaims,
+  ) {
+    super(bulkTx);
+  }
+
+  override async claim(facts: readonly UsageFact[]): Promise<UsageFact[]> {
+    if (facts.length === 0) return [];
+    const { counted, stored, undo } = this.claims.claim(facts);
+    this.bulkTx.onRollback(undo);
+    if (stored.length > 0) {
+      const rows = new BinaryCopyWriter(stored.length * 96);
+      for (const f of stored) rows.row(7).text(f.tenantId).text(f.customerId).text(f.key).text(f.meter).timestamptz(f.occurredAt).timestamptz(f.receivedAt).numeric(f.value);
+      await this.bulkTx.copyFrom(
+        `COPY ${this.bulkTx.schema}.usage_ledger (tenant_id, customer_id, dedup_key, meter, occurred_at, received_at, value) FROM STDIN (FORMAT binary)`,
+        rows.finish(),
+      );
+    }
+    return counted;
+  }
+
+  /**
+   * From memory: the ledger has no index to probe meanwhile. A customer's readings are claimed under
+   * its lock, which configuration takes exclusively before asking, so these are committed ones.
+   */
+  override async customersWithReadings(customers: ReadonlyArray<{ tenantId: string; customerId: string }>): Promise<Set<string>> {
+    return new Set(customers.filter((c) => this.claims.hasReadings(c.tenantId, c.customerId)).map((c) => `${c.tenantId}\u0000${c.customerId}`));
+  }
+
+  /** All these customers' readings with one scan of the ledger (no index to look them up by meanwhile). */
+  override async *readingsOf(
+    customers: ReadonlyArray<{ tenantId: string; customerId: string }>,
+    kindOf: (tenantId: string, meter: string) => MeterKind,
+  ): AsyncGenerator<MeterReading[]> {
+    if (customers.length === 0) return;
+    const rows = await this.bulkTx.query<LedgerRow>(
+      `SELECT l.tenant_id, l.customer_id, l.dedup_key, l.meter, ${toMs('l.occurred_at')} AS occurred_at, ${toMs('l.received_at')} AS received_at, l.value::text AS value
+         FROM ${this.bulkTx.schema}.usage_ledger l
+         JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id) ON l.tenant_id = k.tenant_id AND l.customer_id = k.customer_id`,
+      [textArray(customers.map((c) => c.tenantId)), textArray(customers.map((c) => c.customerId))],
+    );
+    if (rows.length > 0) yield rows.map((r) => readingOf(r, kindOf));
+  }
+
+  /** Drops the ledger's primary key for the bulk phase (if it still has it). */
+  static async dropKey(tx: ProjectionTx): Promise<void> {
+    await tx.query(`ALTER TABLE ${tx.schema}.usage_ledger DROP CONSTRAINT IF EXISTS usage_ledger_pkey`);
+  }
+
+  /** Builds the primary key again, once, over every row (unless the ledger has it). */
+  static async restoreKey(tx: ProjectionTx): Promise<void> {
+    const [has] = await tx.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p') AS found`,
+      [`${tx.schema}.usage_ledger`],
+    );
+    if (has!.found) return;
+    // One sort of the whole ledger: with room for it in memory, it need not spill to disk.
+    await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+    await tx.query(`ALTER TABLE ${tx.schema}.usage_ledger ADD CONSTRAINT usage_ledger_pkey PRIMARY KEY ${LEDGER_KEY}`);
+  }
+
+  /** Every row's key, a page at a time (a resumed bulk phase registers them). */
+  static async *rowKeys(tx: ProjectionTx, pageSize = 50_000): AsyncGenerator<LedgerRowKey[]> {
+    await tx.query(`DECLARE ledger_keys NO SCROLL CURSOR FOR SELECT tenant_id, customer_id, dedup_key, meter FROM ${tx.schema}.usage_ledger`);
+    for (;;) {
+      const rows = await tx.query<{ tenant_id: string; customer_id: string; dedup_key: string; meter: string }>(`FETCH ${pageSize} FROM ledger_keys`);
+      if (rows.length === 0) break;
+      yield rows.map((r) => ({ tenantId: r.tenant_id, customerId: r.customer_id, key: r.dedup_key, meter: r.meter }));
+    }
+    await tx.query('CLOSE ledger_keys');
   }
 }

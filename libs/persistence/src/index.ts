@@ -9,3 +9,4 @@ export * from './checksum';
 export * from './postgres-readiness';
 export * from './sql-client';
 export * from './pg-binary-array';
+export * from './pg-binary-copy';

@@ -145,7 +145,7 @@ export function numericArray(values: ReadonlyArray<DecimalValue | null>): Buffer
     if (v === null) {
       hasNulls = true;
       bound += 4;
-    } else if (v.scale === 0 && v.coefficient > -FAST_LIMIT && v.coefficient < FAST_LIMIT) {
+    } else if (isSmallWhole(v)) {
       bound += 12 + 8;
     } else {
       const digits = base10000(v);
@@ -155,7 +155,6 @@ export function numericArray(values: ReadonlyArray<DecimalValue | null>): Buffer
   }
   const buf = Buffer.allocUnsafe(bound);
   let off = header(buf, 'numeric', values.length, hasNulls);
-  const groups: number[] = [0, 0, 0, 0];
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v === null) {
@@ -163,34 +162,51 @@ export function numericArray(values: ReadonlyArray<DecimalValue | null>): Buffer
       off += 4;
       continue;
     }
-    const slow = general.get(i);
-    const sign = v.coefficient < 0n ? NUMERIC_NEG : 0;
-    if (slow === undefined) {
-      // A whole number: its base-10000 digits, least significant first; trailing zero groups are dropped.
-      let abs = Math.abs(Number(v.coefficient));
-      let count = 0;
-      while (abs > 0) {
-        groups[count++] = abs % 10000;
-        abs = Math.floor(abs / 10000);
-      }
-      let low = 0;
-      while (low < count && groups[low] === 0) low++;
-      const n = count - low;
-      off = numericHeader(buf, off, n, n === 0 ? 0 : count - 1, sign, 0);
-      for (let k = count - 1; k >= low; k--) {
-        buf.writeInt16BE(groups[k]!, off);
-        off += 2;
-      }
-    } else {
-      const [digits, weight] = slow;
-      off = numericHeader(buf, off, digits.length, digits.length === 0 ? 0 : weight, sign, v.scale);
-      for (const d of digits) {
-        buf.writeInt16BE(d, off);
-        off += 2;
-      }
-    }
+    off = writeNumericElement(buf, off, v, general.get(i));
   }
   return buf.subarray(0, off);
+}
+
+/** Whether a decimal takes the fast path: a whole number a Number holds exactly (at most 20 bytes as an element). */
+export const isSmallWhole = (v: DecimalValue): boolean => v.scale === 0 && v.coefficient > -FAST_LIMIT && v.coefficient < FAST_LIMIT;
+
+/** The base-10000 digits and weight of a decimal that is not a small whole number (see `numericDigits`). */
+export const numericDigits = (v: DecimalValue): [number[], number] => base10000(v);
+
+const groups: number[] = [0, 0, 0, 0];
+
+/**
+ * One numeric element (its length, then the value) at `off`; returns the offset after it. A small
+ * whole number needs at most 20 bytes; anything else its `numericDigits`, passed as `digits`
+ * (12 bytes and 2 per digit).
+ */
+export function writeNumericElement(buf: Buffer, off: number, v: DecimalValue, digits?: [number[], number]): number {
+  const sign = v.coefficient < 0n ? NUMERIC_NEG : 0;
+  if (digits === undefined) {
+    // A whole number: its base-10000 digits, least significant first; trailing zero groups are dropped.
+    let abs = Math.abs(Number(v.coefficient));
+    let count = 0;
+    while (abs > 0) {
+      groups[count++] = abs % 10000;
+      abs = Math.floor(abs / 10000);
+    }
+    let low = 0;
+    while (low < count && groups[low] === 0) low++;
+    const n = count - low;
+    off = numericHeader(buf, off, n, n === 0 ? 0 : count - 1, sign, 0);
+    for (let k = count - 1; k >= low; k--) {
+      buf.writeInt16BE(groups[k]!, off);
+      off += 2;
+    }
+    return off;
+  }
+  const [ds, weight] = digits;
+  off = numericHeader(buf, off, ds.length, ds.length === 0 ? 0 : weight, sign, v.scale);
+  for (const d of ds) {
+    buf.writeInt16BE(d, off);
+    off += 2;
+  }
+  return off;
 }
 
 const FAST_LIMIT = BigInt(Number.MAX_SAFE_INTEGER) + 1n; // whole numbers a Number holds exactly

@@ -18,4 +18,24 @@ export interface ProjectionHandler {
   /** Decides which topics the runner subscribes to; other types are skipped. */
   readonly eventTypes: readonly EventType[];
   apply(events: readonly DomainEvent[], tx: ProjectionTx): Promise<{ rejected: readonly RejectedEvent[] }>;
+  /** A cheaper way to rebuild this projection from the start, for a replay (see BulkRebuild). */
+  readonly bulkRebuild?: BulkRebuild;
+}
+
+/**
+ * How a handler rebuilds from the start more cheaply than live processing writes, when its live
+ * writes pay for what a rebuild into an empty schema does not need (an index probed and updated per
+ * row, say). A replay applies the records up to the high-water marks it starts with (as many as its
+ * memory budget allows) with the handler `start` returns, in the same transactions with the same
+ * checkpoints, then calls `finish` before it applies anything else. The tables must end exactly as
+ * the live handler would have built them: the determinism tests compare them byte for byte.
+ */
+export interface BulkRebuild {
+  /**
+   * Prepares the schema, in its own transaction, and returns the handler for the bulk phase (same name
+   * and version). A schema an earlier bulk phase was stopped in is resumed: its rows are kept.
+   */
+  start(tx: ProjectionTx): Promise<ProjectionHandler>;
+  /** Makes the schema what live processing expects again. A no-op when it already is. */
+  finish(tx: ProjectionTx): Promise<void>;
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { decodeEnvelope, type DomainEvent, PoisonEventError, type PoisonReason, Topics } from '@revstream/events';
 import type { EventPublisher } from '@revstream/kafka';
 import { counter, histogram, type Logger } from '@revstream/observability';
 import { quoteIdent, schemaOf } from '@revstream/persistence';
 import type { ProjectionHandler, RejectedEvent } from './projection-handler';
-import { isDeterministicDbError, projectionTx } from './projection-tx';
+import { isDeterministicDbError, type ProjectionTx, type ProjectionTxControl, projectionTx } from './projection-tx';
 import { topicsOf } from './document-projection.handler';
 
 export interface ProjectionRunnerOptions {
@@ -215,24 +215,48 @@ export class ProjectionRunner {
     const started = process.hrtime.bigint();
     const queryRunner = this.options.dataSource.createQueryRunner();
     await queryRunner.connect();
+    let tx = projectionTx(queryRunner, this.quoted);
     try {
       await queryRunner.startTransaction();
       let result: number;
       try {
-        result = await this.applyInTransaction(queryRunner, topic, partition, records, false);
+        result = await this.applyInTransaction(tx, topic, partition, records, false);
       } catch (error) {
         await queryRunner.rollbackTransaction();
+        tx.rollBackTo(0);
         if (!isDeterministicDbError(error)) throw error;
         // Some event's rows break a constraint: redo the batch one event at a time, dead-lettering the culprits.
         this.options.logger.warn({ err: error, projection: this.name, topic, partition }, 'batch hit a data error; isolating the events that cause it');
+        tx = projectionTx(queryRunner, this.quoted);
         await queryRunner.startTransaction();
-        result = await this.applyInTransaction(queryRunner, topic, partition, records, true);
+        result = await this.applyInTransaction(tx, topic, partition, records, true);
       }
       await queryRunner.commitTransaction();
       transactionSeconds.observe({ consumer: this.name }, Number(process.hrtime.bigint() - started) / 1e9);
       return result;
     } catch (error) {
       if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction().catch(() => undefined);
+      // Not committed (the commit itself may have failed): whatever the handlers cached is undone.
+      tx.rollBackTo(0);
+      throw error;
+    } finally {
+      await queryRunner.release();
+    }
+  }
+
+  /** Runs `work` in one transaction on the projection's schema (a replay prepares and restores its bulk phase so). */
+  async inTransaction<T>(work: (tx: ProjectionTx) => Promise<T>): Promise<T> {
+    const queryRunner = this.options.dataSource.createQueryRunner();
+    await queryRunner.connect();
+    const tx = projectionTx(queryRunner, this.quoted);
+    try {
+      await queryRunner.startTransaction();
+      const result = await work(tx);
+      await queryRunner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction().catch(() => undefined);
+      tx.rollBackTo(0);
       throw error;
     } finally {
       await queryRunner.release();
@@ -240,14 +264,13 @@ export class ProjectionRunner {
   }
 
   private async applyInTransaction(
-    queryRunner: QueryRunner,
+    tx: ProjectionTxControl,
     topic: string,
     partition: number,
     records: ReadonlyArray<LogRecord | KafkaMessage>,
     isolate: boolean,
   ): Promise<number> {
     const { handler } = this.options;
-    const tx = projectionTx(queryRunner, this.quoted);
     if (this.options.holdSwapLock !== false) await tx.query('SELECT pg_advisory_xact_lock_shared($1::bigint)', [swapLockKey(this.schema)]);
     await tx.query(
       `INSERT INTO ${this.quoted}.checkpoints (consumer, topic, partition, "offset") VALUES ($1, $2, $3, -1) ON CONFLICT DO NOTHING`,
@@ -291,12 +314,14 @@ export class ProjectionRunner {
     } else {
       for (const event of events) {
         await tx.query('SAVEPOINT one_event');
+        const mark = tx.undoMark;
         try {
           rejected.push(...(await handler.apply([event], tx)).rejected);
           await tx.query('RELEASE SAVEPOINT one_event');
         } catch (error) {
           if (!isDeterministicDbError(error)) throw error;
           await tx.query('ROLLBACK TO SAVEPOINT one_event');
+          tx.rollBackTo(mark);
           rejected.push({ event, reason: 'unprocessable', detail: error instanceof Error ? error.message : String(error) });
         }
       }
@@ -315,7 +340,7 @@ export class ProjectionRunner {
     return fresh.length;
   }
 
-  private async deadLetter(tx: ReturnType<typeof projectionTx>, topic: string, partition: number, letters: DeadLetter[]): Promise<void> {
+  private async deadLetter(tx: ProjectionTx, topic: string, partition: number, letters: DeadLetter[]): Promise<void> {
     const { handler, publisher, topics, logger } = this.options;
     const rows = letters.map((l) => {
       const value = l.record.value;

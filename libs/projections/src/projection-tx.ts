@@ -1,3 +1,5 @@
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { QueryRunner } from 'typeorm';
 
 /** What a projection handler may do inside the batch transaction: SQL in its own schema. */
@@ -5,14 +7,49 @@ export interface ProjectionTx {
   /** The projection's schema, already quoted for SQL: `"billing"`. */
   readonly schema: string;
   query<T extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** `COPY … FROM STDIN` with this data (for binary rows: `binaryCopyData`), in the transaction. */
+  copyFrom(sql: string, data: Buffer): Promise<void>;
+  /**
+   * Registers how to undo an in-memory effect of this call (a handler's cache of what it wrote): run
+   * when the transaction rolls back, or the savepoint the runner set around this event does.
+   */
+  onRollback(undo: () => void): void;
 }
 
-export function projectionTx(queryRunner: QueryRunner, quotedSchema: string): ProjectionTx {
+/** The runner's side of a ProjectionTx: undoing what handlers registered, on a rollback. */
+export interface ProjectionTxControl extends ProjectionTx {
+  /** How many undos are registered so far (a savepoint's mark). */
+  readonly undoMark: number;
+  /** Runs the undos registered after `mark`, latest first, and forgets them. */
+  rollBackTo(mark: number): void;
+}
+
+export function projectionTx(queryRunner: QueryRunner, quotedSchema: string): ProjectionTxControl {
+  const undos: Array<() => void> = [];
   return {
     schema: quotedSchema,
     async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
       const result = (await queryRunner.query(sql, params as unknown[], true)) as { records: T[] };
       return result.records;
+    },
+    async copyFrom(sql: string, data: Buffer): Promise<void> {
+      // The query runner's own connection, inside its transaction (connect() returns it once connected).
+      const client = (await queryRunner.connect()) as PoolClient;
+      const stream = client.query(copyFrom(sql));
+      await new Promise<void>((resolve, reject) => {
+        stream.on('finish', resolve);
+        stream.on('error', reject);
+        stream.end(data);
+      });
+    },
+    onRollback(undo: () => void): void {
+      undos.push(undo);
+    },
+    get undoMark(): number {
+      return undos.length;
+    },
+    rollBackTo(mark: number): void {
+      while (undos.length > mark) undos.pop()!();
     },
   };
 }

@@ -8,3 +8,5 @@ export * from './rating';
 export * from './usage-facts';
 export * from './usage-fold';
 export * from './meter-policy';
+export * from './ledger-claims';
+export * from './compact-key-set';

@@ -55,6 +55,12 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`must be a whole number (0 or more), got ${JSON.stringify(value)}`);
+  return n;
+}
+
 export function registerReplay(program: Command): void {
   program
     .command('replay')
@@ -64,7 +70,8 @@ export function registerReplay(program: Command): void {
     .option('--fresh', 'drop an earlier, unfinished rebuild instead of resuming it')
     .option('--batch <records>', 'records per rebuild transaction at most', positiveInteger, 20_000)
     .option('--concurrency <partitions>', 'partitions rebuilt at once', positiveInteger, 4)
-    .action(async (name: string, opts: { verify?: boolean; fresh?: boolean; batch: number; concurrency: number }) => {
+    .option('--bulk-max <records>', 'records rebuilt in bulk at most (memory: about 100 bytes per usage reading); 0 turns bulk off', wholeNumber, 4_000_000)
+    .action(async (name: string, opts: { verify?: boolean; fresh?: boolean; batch: number; concurrency: number; bulkMax: number }) => {
       const app = PROJECTION_APPS.find((a) => a.name === name);
       if (!app) {
         process.stderr.write(`unknown projection ${JSON.stringify(name)}; known: ${PROJECTION_APPS.map((a) => a.name).join(', ')}\n`);
@@ -78,7 +85,7 @@ export function registerReplay(program: Command): void {
       const publisher = new EventPublisher(kafka, topics, { publishTimeoutMs: 10_000, maxRecordsPerRequest: 5_000, compression: 'none', logger });
       const progress = progressReporter();
       try {
-        const result = await replayProjectionApp({ app, databaseUrl: config.DATABASE_URL, kafka, topics, publisher, logger, verify: opts.verify ?? false, fresh: opts.fresh ?? false, maxRecordsPerTransaction: opts.batch, concurrency: opts.concurrency, onProgress: progress.update });
+        const result = await replayProjectionApp({ app, databaseUrl: config.DATABASE_URL, kafka, topics, publisher, logger, verify: opts.verify ?? false, fresh: opts.fresh ?? false, maxRecordsPerTransaction: opts.batch, concurrency: opts.concurrency, bulkMaxRecords: opts.bulkMax, onProgress: progress.update });
         progress.stop();
         const rate = Math.round(result.records / Math.max(0.001, result.seconds));
         process.stdout.write(`${name}: rebuilt from ${result.records} records in ${result.seconds.toFixed(1)} s (${rate} records/s)${result.resumed ? ', resumed' : ''}\n`);

@@ -1,4 +1,4 @@
-import { offsetsOf, splitBySize } from './partition-reader';
+import { offsetsOf, prefixOf, splitBySize } from './partition-reader';
 
 const ranges = (entries: Array<[string, number, bigint]>) => offsetsOf(entries.map(([topic, partition, offset]) => ({ topic, partition, offset })));
 
@@ -35,5 +35,50 @@ describe('splitBySize: a rebuild reads its short partitions first', () => {
     expect(splitBySize(new Map(), to, 100)).toEqual([to]);
     expect(splitBySize(new Map(), to, 5)).toEqual([to]);
     expect(splitBySize(to, to, 100)).toEqual([]);
+  });
+});
+
+describe('prefixOf: the part of a rebuild its bulk phase covers', () => {
+  it('cuts every partition at the same fraction of what it has left, at most the limit in all', () => {
+    const from = ranges([['raw.revnu', 1, 99n]]);
+    const to = ranges([
+      ['raw.revnu', 0, 599n], // 600 left
+      ['raw.revnu', 1, 399n], // 300 left after its checkpoint
+      ['raw.valued', 0, 99n], // 100 left
+    ]);
+    expect(prefixOf(from, to, 500)).toEqual(
+      ranges([
+        ['raw.revnu', 0, 299n], // 300 of 600
+        ['raw.revnu', 1, 249n], // 150 of 300
+        ['raw.valued', 0, 49n], // 50 of 100
+      ]),
+    );
+  });
+
+  it('takes the partitions with at most `whole` records left whole, and shares the rest of the limit among the others', () => {
+    const to = ranges([
+      ['raw.valued', 0, 99n], // 100 left: whole
+      ['raw.revnu', 0, 999n], // 1,000 left
+      ['raw.revnu', 1, 1_999n], // 2,000 left
+    ]);
+    expect(prefixOf(new Map(), to, 400, 100)).toEqual(
+      ranges([
+        ['raw.valued', 0, 99n],
+        ['raw.revnu', 0, 99n], // 100 of 1,000
+        ['raw.revnu', 1, 199n], // 200 of 2,000
+      ]),
+    );
+  });
+
+  it('is the whole range when it fits, and no further than the checkpoints with a limit of 0', () => {
+    const to = ranges([
+      ['raw.revnu', 0, 9n],
+      ['raw.revnu', 1, 19n],
+    ]);
+    expect(prefixOf(new Map(), to, 30)).toBe(to);
+    expect(prefixOf(new Map(), to, 0)).toEqual(ranges([
+      ['raw.revnu', 0, -1n],
+      ['raw.revnu', 1, -1n],
+    ]));
   });
 });

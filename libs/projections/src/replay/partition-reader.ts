@@ -61,6 +61,27 @@ export function splitBySize(from: PartitionOffsets, to: PartitionOffsets, limit:
   return [short, long].filter((part) => part.length > 0).map(offsetsOf);
 }
 
+/**
+ * Offsets at most `limit` records past `from` in all, towards `to`. Partitions with at most `whole`
+ * records left are taken whole (rebuilt first, they are usually the configuration the others refer
+ * to); the rest of the limit goes to the other partitions in proportion to what each has left, so
+ * they are all cut at about the same fraction.
+ */
+export function prefixOf(from: PartitionOffsets, to: PartitionOffsets, limit: number, whole = 0): PartitionOffsets {
+  const parts = [...eachPartition(to)].map((p) => {
+    const start = from.get(p.topic)?.get(p.partition) ?? -1n;
+    return { ...p, start, left: p.offset > start ? p.offset - start : 0n };
+  });
+  const total = parts.reduce((n, p) => n + p.left, 0n);
+  const cap = BigInt(Math.max(0, Math.floor(limit)));
+  if (total <= cap) return to;
+  const isWhole = (p: { left: bigint }): boolean => p.left <= BigInt(whole);
+  const wholeTotal = parts.filter(isWhole).reduce((n, p) => n + p.left, 0n);
+  const rest = total - wholeTotal;
+  const share = cap > wholeTotal ? cap - wholeTotal : 0n;
+  return offsetsOf(parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: isWhole(p) ? p.offset : p.start + (p.left * share) / rest })));
+}
+
 export interface ReadRangeOptions {
   kafka: Kafka;
   /** Read each partition from after this offset (its checkpoint); absent = from the beginning. */

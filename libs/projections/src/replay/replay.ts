@@ -7,8 +7,9 @@ import type { Logger } from '@revstream/observability';
 import { createSchemaDataSource, ensureDatabase, quoteIdent, runMigrations, schemaChecksums, type TableChecksum } from '@revstream/persistence';
 import { topicsOf } from '../document-projection.handler';
 import type { ProjectionAppDefinition } from '../projection-app.definition';
+import type { ProjectionHandler } from '../projection-handler';
 import { ProjectionRunner, swapLockKey } from '../projection-runner';
-import { eachPartition, lastOffsets, offsetsOf, type PartitionOffsets, readRange, splitBySize } from './partition-reader';
+import { eachPartition, lastOffsets, offsetsOf, type PartitionOffsets, prefixOf, readRange, splitBySize } from './partition-reader';
 
 export class ReplayRefusedError extends Error {
   override readonly name = 'ReplayRefusedError';
@@ -66,6 +67,12 @@ export interface ReplayOptions {
   concurrency?: number;
   /** Records per rebuild transaction at most (consecutive fetched batches of a partition are joined). Default 20,000. */
   maxRecordsPerTransaction?: number;
+  /**
+   * Records a handler with a bulk rebuild (`ProjectionHandler.bulkRebuild`) may apply in bulk, at most:
+   * its memory grows with them (metering keeps each reading's dedup key, about 100 bytes). The rest of
+   * the rebuild goes the live way. 0 turns bulk off. Default 4,000,000.
+   */
+  bulkMaxRecords?: number;
 }
 
 const shadowName = (schema: string): string => `${schema}__rebuild`;
@@ -208,20 +215,28 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       }
     }
     await runMigrations(shadowDs, options.databaseUrl);
-    const shadowRunners = app.handlers.map(
-      (handler) => new ProjectionRunner({ kafka, dataSource: shadowDs, topics, handler, publisher: options.publisher, logger, maxRecordsPerTransaction: maxRecordsPerCall }),
-    );
+    const runnerOf = (handler: ProjectionHandler): ProjectionRunner =>
+      new ProjectionRunner({ kafka, dataSource: shadowDs, topics, handler, publisher: options.publisher, logger, maxRecordsPerTransaction: maxRecordsPerCall });
+    const shadowRunners = app.handlers.map(runnerOf);
     for (const r of shadowRunners) await r.generation();
 
     let applied = 0;
+    let runners = shadowRunners;
     const apply = async (topic: string, partition: number, records: Parameters<ProjectionRunner['applyRecords']>[2]): Promise<void> => {
       options.signal?.throwIfAborted();
-      for (const r of shadowRunners) if (r.topicNames.includes(topic)) await r.applyRecords(topic, partition, records);
+      for (const r of runners) if (r.topicNames.includes(topic)) await r.applyRecords(topic, partition, records);
       applied += records.length;
       options.onProgress?.({ phase, done: applied, total: phaseTotal });
       options.signal?.throwIfAborted();
     };
     const rebuild = (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => readRange({ kafka, from, to, onRecords: apply, concurrency, maxRecordsPerCall });
+    // Short partitions first, then the long ones (each part is read by a consumer group of its own,
+    // so only here, where it matters). In a log, the short topics are usually the configuration the
+    // long ones refer to (catalogs, prices, subscriptions): applied after the usage they govern, each
+    // forces a recomputation of what was already built, under exclusive locks.
+    const rebuildShortFirst = async (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => {
+      for (const part of splitBySize(from, to, maxRecordsPerCall)) await rebuild(from, part);
+    };
     let phase: ReplayPhase = 'rebuild';
     let phaseTotal = 0;
     const report = (next: ReplayPhase, total: number): void => {
@@ -233,14 +248,27 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       schema: live, records: applied, seconds: (Date.now() - started) / 1000, resumed, ...fields,
     });
 
-    // 1. Up to the high-water marks taken at the start.
+    // 1. Up to the high-water marks taken at the start: as much as the budget allows with the handlers'
+    // bulk rebuilds, then (after they restore what live processing expects) the rest the live way.
     const initial = await checkpointsOf(shadowDs, shadow, topicNames);
     report('rebuild', applied + countBetween(initial, highWater));
-    // Short partitions first, then the long ones (each part is read by a consumer group of its own,
-    // so only here, where it matters). In a log, the short topics are usually the configuration the
-    // long ones refer to (catalogs, prices, subscriptions): applied after the usage they govern, each
-    // forces a recomputation of what was already built, under exclusive locks.
-    for (const part of splitBySize(initial, highWater, maxRecordsPerCall)) await rebuild(initial, part);
+    const bulkMax = options.bulkMaxRecords ?? 4_000_000;
+    const bulkTo = app.handlers.some((h) => h.bulkRebuild) && bulkMax > 0 ? prefixOf(initial, highWater, bulkMax, maxRecordsPerCall) : initial;
+    if (countBetween(initial, bulkTo) > 0) {
+      runners = [];
+      for (const [i, handler] of app.handlers.entries()) {
+        const bulk = handler.bulkRebuild;
+        runners.push(bulk ? runnerOf(await shadowRunners[i]!.inTransaction((tx) => bulk.start(tx))) : shadowRunners[i]!);
+      }
+      await rebuildShortFirst(initial, bulkTo);
+      runners = shadowRunners;
+    }
+    // Also when this run had no bulk phase: an interrupted earlier one is finished before going on.
+    for (const [i, handler] of app.handlers.entries()) {
+      const bulk = handler.bulkRebuild;
+      if (bulk) await shadowRunners[i]!.inTransaction((tx) => bulk.finish(tx));
+    }
+    await rebuildShortFirst(bulkTo, highWater);
 
     // 2. Catch up with live traffic (the live consumers' checkpoints, or the log's end when none run).
     const liveExists = await schemaExists(admin, live);

@@ -1,0 +1,76 @@
+import { decimalFromNumber } from './decimal';
+import { LedgerClaims } from './ledger-claims';
+import type { UsageFact } from './usage-facts';
+
+const fact = (customerId: string, key: string, meter: string, value = 1, tenantId = 'tn_1'): UsageFact => ({
+  tenantId,
+  customerId,
+  key,
+  meter,
+  kind: 'counter',
+  source: key.startsWith('revenium:') ? 'revenium' : 'revnu',
+  occurredAt: 1_780_000_000_000,
+  receivedAt: 1_780_000_000_000,
+  value: decimalFromNumber(value),
+});
+const names = (facts: readonly UsageFact[]): string[] => facts.map((f) => `${f.customerId}/${f.key}/${f.meter}`);
+
+/** The ledger's claim statement's rule (UsageLedgerRepository.claim), decided in memory for a rebuild's bulk phase. */
+describe('LedgerClaims: the ledger dedup rule in memory', () => {
+  it('given an event id seen before for a meter, then that reading counts nothing; other meters and customers still count', () => {
+    const claims = new LedgerClaims();
+    const first = claims.claim([fact('cus_1', 'event:e1', 'api_calls'), fact('cus_1', 'event:e2', 'api_calls')]);
+    expect(names(first.counted)).toEqual(['cus_1/event:e1/api_calls', 'cus_1/event:e2/api_calls']);
+    expect(names(first.stored)).toEqual(names(first.counted));
+
+    const again = claims.claim([fact('cus_1', 'event:e1', 'api_calls'), fact('cus_1', 'event:e1', 'storage'), fact('cus_2', 'event:e1', 'api_calls')]);
+    expect(names(again.counted)).toEqual(['cus_1/event:e1/storage', 'cus_2/event:e1/api_calls']);
+    expect(claims.size).toBe(4);
+  });
+
+  it('given a source key seen before under any meter, then a later event with it counts nothing, whatever its meters', () => {
+    const claims = new LedgerClaims();
+    const first = claims.claim([fact('cus_1', 'revenium:txn-1', 'tokens'), fact('cus_1', 'revenium:txn-1', 'images')]);
+    expect(names(first.counted)).toEqual(['cus_1/revenium:txn-1/tokens', 'cus_1/revenium:txn-1/images']);
+    const retry = claims.claim([fact('cus_1', 'revenium:txn-1', 'seconds'), fact('cus_1', 'revenium:txn-2', 'tokens')]);
+    expect(names(retry.counted)).toEqual(['cus_1/revenium:txn-2/tokens']);
+    // Another customer's key of the same name is another key.
+    expect(names(claims.claim([fact('cus_2', 'revenium:txn-1', 'tokens')]).counted)).toEqual(['cus_2/revenium:txn-1/tokens']);
+  });
+
+  it('given a meter repeated within one event, then it counts each time and is stored once, as the claim statement does', () => {
+    const claims = new LedgerClaims();
+    for (const key of ['event:e1', 'revenium:txn-1']) {
+      const out = claims.claim([fact('cus_1', key, 'tokens', 1), fact('cus_1', key, 'tokens', 2)]);
+      expect(out.counted.map((f) => f.value)).toEqual([decimalFromNumber(1), decimalFromNumber(2)]);
+      expect(names(out.stored)).toEqual([`cus_1/${key}/tokens`]);
+    }
+  });
+
+  it('knows which customers have readings, and forgets what a rolled-back call registered', () => {
+    const claims = new LedgerClaims();
+    claims.claim([fact('cus_1', 'event:e1', 'api_calls')]);
+    const rolledBack = claims.claim([fact('cus_2', 'event:e2', 'api_calls'), fact('cus_1', 'revenium:txn-1', 'tokens'), fact('cus_1', 'event:e1', 'api_calls')]);
+    expect(names(rolledBack.counted)).toEqual(['cus_2/event:e2/api_calls', 'cus_1/revenium:txn-1/tokens']);
+    expect(claims.hasReadings('tn_1', 'cus_2')).toBe(true);
+    rolledBack.undo();
+    expect(claims.hasReadings('tn_1', 'cus_2')).toBe(false);
+    expect(claims.hasReadings('tn_1', 'cus_1')).toBe(true);
+    expect(claims.size).toBe(1);
+    // Applied again (the runner's retry), the same readings count again.
+    expect(names(claims.claim([fact('cus_2', 'event:e2', 'api_calls'), fact('cus_1', 'revenium:txn-1', 'tokens')]).counted)).toEqual([
+      'cus_2/event:e2/api_calls',
+      'cus_1/revenium:txn-1/tokens',
+    ]);
+  });
+
+  it('given the rows a ledger already holds (a resumed rebuild), then their keys decide as if claimed', () => {
+    const claims = new LedgerClaims();
+    claims.add({ tenantId: 'tn_1', customerId: 'cus_1', key: 'revenium:txn-1', meter: 'tokens' });
+    claims.add({ tenantId: 'tn_1', customerId: 'cus_1', key: 'event:e1', meter: 'api_calls' });
+    const out = claims.claim([fact('cus_1', 'revenium:txn-1', 'images'), fact('cus_1', 'event:e1', 'api_calls'), fact('cus_1', 'event:e1', 'storage')]);
+    expect(names(out.counted)).toEqual(['cus_1/event:e1/storage']);
+    expect(claims.hasReadings('tn_1', 'cus_1')).toBe(true);
+    expect(claims.hasReadings('tn_2', 'cus_1')).toBe(false);
+  });
+});

@@ -1,0 +1,131 @@
+import { CompactKeySet } from './compact-key-set';
+import { EVENT_ID_KEY_PREFIX, type UsageFact } from './usage-facts';
+
+/** The identity of a ledger row, as the ledger's primary key has it. */
+export interface LedgerRowKey {
+  readonly tenantId: string;
+  readonly customerId: string;
+  readonly key: string;
+  readonly meter: string;
+}
+
+export interface ClaimOutcome {
+  /** The readings that count, in input order. */
+  readonly counted: UsageFact[];
+  /** The rows the ledger gains (a reading repeated within the call counts, but is stored once). */
+  readonly stored: UsageFact[];
+  /** Forgets what this call registered (its transaction rolled back). */
+  readonly undo: () => void;
+}
+
+const isSourceKey = (key: string): boolean => !key.startsWith(EVENT_ID_KEY_PREFIX);
+
+/**
+ * The usage ledger's dedup rule, over the keys a ledger holds, in memory: what the ledger's claim
+ * statement decides with its primary key and its probe (UsageLedgerRepository.claim), for a rebuild
+ * that writes the ledger without them.
+ *  - A source's key (an idempotency key, a Revenium transactionId) counts once per tenant and
+ *    customer, under whichever meters its first event had: a later event with the key counts nothing.
+ *  - An event id counts once per tenant, customer and meter (a republished record counts nothing).
+ *  - Within one call, as within one statement, the probe sees only what earlier calls claimed: every
+ *    reading of the call's first event with a key counts, and a row repeated within the call counts
+ *    each time but is stored once.
+ * Like `claim`, a call expects each event's key once (the caller keeps the first event of a key).
+ */
+export class LedgerClaims {
+  /** tenant, customer and key of every source-keyed row. */
+  private readonly sourceKeys = new CompactKeySet();
+  /** tenant, customer, key and meter of every event-id row. */
+  private readonly eventRows = new CompactKeySet(1 << 20);
+  /** The customers with rows, by tenant (a few thousand: a plain Set each). */
+  private readonly customers = new Map<string, Set<string>>();
+
+  /** Keys held (source keys once, event-id rows each): what the memory grows with. */
+  get size(): number {
+    return this.sourceKeys.size + this.eventRows.size;
+  }
+
+  /** Whether the ledger holds any reading of this customer. */
+  hasReadings(tenantId: string, customerId: string): boolean {
+    return this.customers.get(tenantId)?.has(customerId) ?? false;
+  }
+
+  /** Registers a row the ledger already holds (a resumed rebuild's). */
+  add(row: LedgerRowKey): void {
+    this.addCustomer(row.tenantId, row.customerId);
+    if (isSourceKey(row.key)) this.sourceKeys.add(row.tenantId, row.customerId, row.key);
+    else this.eventRows.add(row.tenantId, row.customerId, row.key, row.meter);
+  }
+
+  /**
+   * Decides which readings count and which rows to store, and registers the stored ones. An event's
+   * readings come together, and each key once per call (the caller keeps the first event of a key).
+   */
+  claim(facts: readonly UsageFact[]): ClaimOutcome {
+    const counted: UsageFact[] = [];
+    const stored: UsageFact[] = [];
+    const added: UsageFact[] = [];
+    const addedCustomers: UsageFact[] = [];
+    // The event being read: its key was new (its readings count), and the meters stored for it.
+    let event: UsageFact | undefined;
+    let eventCounts = false;
+    const eventMeters: string[] = [];
+    for (const f of facts) {
+      const sameEvent = event !== undefined && f.key === event.key && f.customerId === event.customerId && f.tenantId === event.tenantId;
+      if (sameEvent && isSourceKey(f.key)) {
+        // A source key's probe saw only earlier calls: every reading of its first event counts here,
+        // and a meter repeated within the event counts again but is stored once.
+        if (!eventCounts) continue;
+        counted.push(f);
+        if (eventMeters.includes(f.meter)) continue;
+        eventMeters.push(f.meter);
+        stored.push(f);
+        continue;
+      }
+      if (!sameEvent) {
+        event = f;
+        eventMeters.length = 0;
+        eventCounts = !isSourceKey(f.key) || this.sourceKeys.add(f.tenantId, f.customerId, f.key);
+        if (isSourceKey(f.key)) {
+          if (!eventCounts) continue;
+          added.push(f);
+          counted.push(f);
+          stored.push(f);
+          eventMeters.push(f.meter);
+          if (this.addCustomer(f.tenantId, f.customerId)) addedCustomers.push(f);
+          continue;
+        }
+      }
+      // An event id: each meter's row counts once, ever; a row repeated within the event counts again.
+      if (eventMeters.includes(f.meter)) {
+        counted.push(f);
+        continue;
+      }
+      if (!this.eventRows.add(f.tenantId, f.customerId, f.key, f.meter)) continue;
+      added.push(f);
+      eventMeters.push(f.meter);
+      counted.push(f);
+      stored.push(f);
+      if (this.addCustomer(f.tenantId, f.customerId)) addedCustomers.push(f);
+    }
+    return {
+      counted,
+      stored,
+      undo: () => {
+        for (const f of added) {
+          if (isSourceKey(f.key)) this.sourceKeys.delete(f.tenantId, f.customerId, f.key);
+          else this.eventRows.delete(f.tenantId, f.customerId, f.key, f.meter);
+        }
+        for (const f of addedCustomers) this.customers.get(f.tenantId)?.delete(f.customerId);
+      },
+    };
+  }
+
+  private addCustomer(tenantId: string, customerId: string): boolean {
+    let set = this.customers.get(tenantId);
+    if (set === undefined) this.customers.set(tenantId, (set = new Set()));
+    if (set.has(customerId)) return false;
+    set.add(customerId);
+    return true;
+  }
+}
