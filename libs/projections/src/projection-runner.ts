@@ -290,7 +290,7 @@ export class ProjectionRunner {
 
     const deadLetters: DeadLetter[] = [];
     const events: DomainEvent[] = [];
-    const recordOf = new Map<DomainEvent, LogRecord>();
+    const eventRecords: LogRecord[] = []; // each event's record, by index (a map is built only for rejects)
     const wanted = new Set<string>(handler.eventTypes);
     let skipped = 0;
     for (const record of fresh) {
@@ -301,7 +301,7 @@ export class ProjectionRunner {
           continue;
         }
         events.push(event);
-        recordOf.set(event, record);
+        eventRecords.push(record);
       } catch (error) {
         if (!(error instanceof PoisonEventError)) throw error;
         deadLetters.push({ record, reason: error.reason, detail: error.detail });
@@ -326,7 +326,10 @@ export class ProjectionRunner {
         }
       }
     }
-    for (const r of rejected) deadLetters.push({ record: recordOf.get(r.event)!, event: r.event, reason: r.reason, detail: r.detail });
+    if (rejected.length > 0) {
+      const recordOf = new Map(events.map((e, i) => [e, eventRecords[i]!]));
+      for (const r of rejected) deadLetters.push({ record: recordOf.get(r.event)!, event: r.event, reason: r.reason, detail: r.detail });
+    }
 
     if (deadLetters.length > 0) await this.deadLetter(tx, topic, partition, deadLetters);
     const last = fresh[fresh.length - 1]!.offset;

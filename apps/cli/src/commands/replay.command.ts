@@ -4,7 +4,7 @@ import { CommonConfig, loadConfig } from '@revstream/config';
 import { Topics } from '@revstream/events';
 import { createKafka, EventPublisher } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
-import { type ReplayProgress, ReplayRefusedError, replayProjectionApp } from '@revstream/projections';
+import { DEFAULT_REPLAY_BATCH, DEFAULT_REPLAY_BULK_MAX, type ReplayProgress, ReplayRefusedError, replayProjectionApp } from '@revstream/projections';
 import { PROJECTION_APPS } from '../projection-apps';
 
 function progressReporter(): { update: (p: ReplayProgress) => void; stop: () => void } {
@@ -68,9 +68,9 @@ export function registerReplay(program: Command): void {
     .argument('<projection>', `one of: ${PROJECTION_APPS.map((a) => a.name).join(', ')}`)
     .option('--verify', 'compare every table with the live one at the same log position; keep the live one on any difference')
     .option('--fresh', 'drop an earlier, unfinished rebuild instead of resuming it')
-    .option('--batch <records>', 'records per rebuild transaction at most', positiveInteger, 20_000)
+    .option('--batch <records>', 'records per rebuild transaction at most', positiveInteger, DEFAULT_REPLAY_BATCH)
     .option('--concurrency <partitions>', 'partitions rebuilt at once', positiveInteger, 4)
-    .option('--bulk-max <records>', 'records rebuilt in bulk at most (memory: about 100 bytes per usage reading); 0 turns bulk off', wholeNumber, 4_000_000)
+    .option('--bulk-max <records>', 'records rebuilt in bulk at most (memory: about 100 bytes per usage reading); 0 turns bulk off', wholeNumber, DEFAULT_REPLAY_BULK_MAX)
     .action(async (name: string, opts: { verify?: boolean; fresh?: boolean; batch: number; concurrency: number; bulkMax: number }) => {
       const app = PROJECTION_APPS.find((a) => a.name === name);
       if (!app) {

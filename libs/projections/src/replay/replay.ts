@@ -75,6 +75,11 @@ export interface ReplayOptions {
   bulkMaxRecords?: number;
 }
 
+/** Records per rebuild transaction, by default (`--batch`). */
+export const DEFAULT_REPLAY_BATCH = 20_000;
+/** Records rebuilt in bulk at most, by default (`--bulk-max`). */
+export const DEFAULT_REPLAY_BULK_MAX = 4_000_000;
+
 const shadowName = (schema: string): string => `${schema}__rebuild`;
 /** Tables that describe a schema rather than project the log: never compared. */
 const NOT_COMPARED = new Set(['migrations', 'projection_meta']);
@@ -174,7 +179,7 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
   const shadow = shadowName(live);
   const topicNames = [...new Set(app.handlers.flatMap((h) => topicsOf(h.eventTypes)))].map((t) => topics.name(t));
   const concurrency = options.concurrency ?? 4;
-  const maxRecordsPerCall = options.maxRecordsPerTransaction ?? 20_000;
+  const maxRecordsPerCall = options.maxRecordsPerTransaction ?? DEFAULT_REPLAY_BATCH;
 
   // 0. The log must still hold everything.
   for (const r of await describeRetention(kafka, topicNames)) {
@@ -252,7 +257,7 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
     // bulk rebuilds, then (after they restore what live processing expects) the rest the live way.
     const initial = await checkpointsOf(shadowDs, shadow, topicNames);
     report('rebuild', applied + countBetween(initial, highWater));
-    const bulkMax = options.bulkMaxRecords ?? 4_000_000;
+    const bulkMax = options.bulkMaxRecords ?? DEFAULT_REPLAY_BULK_MAX;
     const bulkTo = app.handlers.some((h) => h.bulkRebuild) && bulkMax > 0 ? prefixOf(initial, highWater, bulkMax, maxRecordsPerCall) : initial;
     if (countBetween(initial, bulkTo) > 0) {
       runners = [];
