@@ -76,7 +76,7 @@ export interface ReplayOptions {
 }
 
 /** Records per rebuild transaction, by default (`--batch`). */
-export const DEFAULT_REPLAY_BATCH = 20_000;
+export const DEFAULT_REPLAY_BATCH = 100_000;
 /** Records rebuilt in bulk at most, by default (`--bulk-max`). */
 export const DEFAULT_REPLAY_BULK_MAX = 4_000_000;
 
