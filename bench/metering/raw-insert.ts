@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import type { LedgerRow } from '../../apps/metering/src/usage-ledger.repository';
 
 /**
  * Postgres's raw insert rate for the rows the metering run stored: the usage ledger's rows, read
@@ -14,16 +15,6 @@ export interface RawInsertResult {
   rows: number;
   seconds: number;
   rowsPerSecond: number;
-}
-
-interface LedgerRow {
-  tenant_id: string;
-  customer_id: string;
-  dedup_key: string;
-  meter: string;
-  occurred_at: string;
-  received_at: string;
-  value: string;
 }
 
 async function* ledgerBatches(url: string, schema: string, batch: number): AsyncGenerator<LedgerRow[]> {

@@ -5,8 +5,8 @@ import { fromMs, toMs } from './sql-time';
 
 const LEDGER_KEY = '(tenant_id, customer_id, dedup_key, meter)';
 
-/** A ledger row as recomputation reads it (instants as epoch ms, the value as text). */
-interface LedgerRow {
+/** A ledger row as text (instants as epoch ms when recomputation reads it, the value as text). */
+export interface LedgerRow {
   tenant_id: string;
   customer_id: string;
   dedup_key: string;
@@ -28,7 +28,8 @@ const readingOf = (r: LedgerRow, kindOf: (tenantId: string, meter: string) => Me
 });
 
 /**
- * The usage ledger: every reading that counted, once. Deduplication happens here and only here: a
+ * The usage ledger: every reading that counted, once. Deduplication happens here (and, in a rebuild's
+ * bulk phase, in BulkUsageLedger below, by the same rule in memory): a
  * reading is stored unless the ledger already holds its event's dedup key for that tenant and
  * customer (under any meter: a repeated Revenium transactionId with other payload keys still counts
  * nothing). The ledger is also the source a customer's periods are recomputed from.
