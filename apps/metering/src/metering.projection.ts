@@ -253,22 +253,24 @@ async function applyBatch(events: readonly DomainEvent[], tx: ProjectionTx, ledg
   return { rejected: work.rejected };
 }
 
+/** What identifies the projection: its checkpoints, consumer group and schema version. */
+const METERING = { name: 'metering', version: 1, eventTypes: METERING_EVENT_TYPES } as const;
+
 /**
  * Metering's bulk rebuild (docs/replay.md): the ledger loses its primary key for the bulk phase, the
  * dedup rule is decided in memory over every key written (LedgerClaims, about 100 bytes a reading),
  * new rows go in by binary COPY, and `finish` builds the key again. Everything else is the live code.
  */
-const meteringBulkRebuild = (handler: () => ProjectionHandler): BulkRebuild => ({
+const meteringBulkRebuild: BulkRebuild = {
   async start(tx) {
     await BulkUsageLedger.dropKey(tx);
     const claims = new LedgerClaims();
     // A bulk phase stopped earlier wrote rows without the key: their keys still decide.
     for await (const page of BulkUsageLedger.rowKeys(tx)) for (const row of page) claims.add(row);
-    const { bulkRebuild: _, ...live } = handler();
-    return { ...live, apply: (events, batchTx) => applyBatch(events, batchTx, new BulkUsageLedger(batchTx, claims)) };
+    return { ...METERING, apply: (events, batchTx) => applyBatch(events, batchTx, new BulkUsageLedger(batchTx, claims)) };
   },
   finish: (tx) => BulkUsageLedger.restoreKey(tx),
-});
+};
 
 /**
  * The metering projection: Revnu usage, Revenium metering and Revenue Linter gauges aggregated per
@@ -277,11 +279,5 @@ const meteringBulkRebuild = (handler: () => ProjectionHandler): BulkRebuild => (
  * the transaction that moves the checkpoint. The rules are @revstream/rating's; this is storage.
  */
 export function meteringHandler(): ProjectionHandler {
-  return {
-    name: 'metering',
-    version: 1,
-    eventTypes: METERING_EVENT_TYPES,
-    apply: (events, tx) => applyBatch(events, tx),
-    bulkRebuild: meteringBulkRebuild(meteringHandler),
-  };
+  return { ...METERING, apply: (events, tx) => applyBatch(events, tx), bulkRebuild: meteringBulkRebuild };
 }

@@ -70,7 +70,7 @@ export function registerReplay(program: Command): void {
     .option('--fresh', 'drop an earlier, unfinished rebuild instead of resuming it')
     .option('--batch <records>', 'records per rebuild transaction at most', positiveInteger, DEFAULT_REPLAY_BATCH)
     .option('--concurrency <partitions>', 'partitions rebuilt at once', positiveInteger, 4)
-    .option('--bulk-max <records>', 'records rebuilt in bulk at most (memory: about 100 bytes per usage reading); 0 turns bulk off', wholeNumber, DEFAULT_REPLAY_BULK_MAX)
+    .option('--bulk-max <records>', 'records the shadow may hold when its bulk phase ends (memory: about 100 bytes per usage reading); 0 turns bulk off', wholeNumber, DEFAULT_REPLAY_BULK_MAX)
     .action(async (name: string, opts: { verify?: boolean; fresh?: boolean; batch: number; concurrency: number; bulkMax: number }) => {
       const app = PROJECTION_APPS.find((a) => a.name === name);
       if (!app) {

@@ -68,9 +68,10 @@ export interface ReplayOptions {
   /** Records per rebuild transaction at most (consecutive fetched batches of a partition are joined). Default 20,000. */
   maxRecordsPerTransaction?: number;
   /**
-   * Records a handler with a bulk rebuild (`ProjectionHandler.bulkRebuild`) may apply in bulk, at most:
-   * its memory grows with them (metering keeps each reading's dedup key, about 100 bytes). The rest of
-   * the rebuild goes the live way. 0 turns bulk off. Default 4,000,000.
+   * Records a shadow may hold once its bulk phase ends, at most, for handlers with a bulk rebuild
+   * (`ProjectionHandler.bulkRebuild`): their memory grows with them (metering keeps each reading's
+   * dedup key, about 100 bytes, also those of a resumed shadow). The rest of the rebuild goes the live
+   * way. 0 turns bulk off. Default 4,000,000.
    */
   bulkMaxRecords?: number;
 }
@@ -257,8 +258,9 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
     // bulk rebuilds, then (after they restore what live processing expects) the rest the live way.
     const initial = await checkpointsOf(shadowDs, shadow, topicNames);
     report('rebuild', applied + countBetween(initial, highWater));
-    const bulkMax = options.bulkMaxRecords ?? DEFAULT_REPLAY_BULK_MAX;
-    const bulkTo = app.handlers.some((h) => h.bulkRebuild) && bulkMax > 0 ? prefixOf(initial, highWater, bulkMax, maxRecordsPerCall) : initial;
+    // The budget counts what the shadow already holds: resuming, a bulk handler registers all of it.
+    const bulkBudget = (options.bulkMaxRecords ?? DEFAULT_REPLAY_BULK_MAX) - countBetween(new Map(), initial);
+    const bulkTo = app.handlers.some((h) => h.bulkRebuild) && bulkBudget > 0 ? prefixOf(initial, highWater, bulkBudget, maxRecordsPerCall) : initial;
     if (countBetween(initial, bulkTo) > 0) {
       runners = [];
       for (const [i, handler] of app.handlers.entries()) {
