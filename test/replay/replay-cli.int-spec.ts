@@ -165,6 +165,13 @@ describe('replay CLI: the real command against a stack with data (real Kafka + P
     }
   });
 
+  it('refuses a bulk budget that is not a whole number, says which option and why, and exits 1', async () => {
+    const refused = await cli(['replay', 'metering', '--bulk-max', 'lots']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`option '--bulk-max <records>' argument 'lots' is invalid. must be a whole number (0 or more), got "lots"`);
+    expect(await schemas()).toEqual(['metering']);
+  });
+
   it('refuses a topic whose retention would make the rebuild incomplete, says so, and exits 1', async () => {
     const admin = stack.kafka.admin();
     await admin.connect();
