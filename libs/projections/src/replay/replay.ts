@@ -65,7 +65,7 @@ export interface ReplayOptions {
   fresh?: boolean;
   /** Partitions rebuilt at once, each in its own transactions. Default 4. */
   concurrency?: number;
-  /** Records per rebuild transaction at most (consecutive fetched batches of a partition are joined). Default 20,000. */
+  /** Records per rebuild transaction at most (consecutive fetched batches of a partition are joined). Default 100,000. */
   maxRecordsPerTransaction?: number;
   /**
    * Records a shadow may hold once its bulk phase ends, at most, for handlers with a bulk rebuild
@@ -78,7 +78,7 @@ export interface ReplayOptions {
 
 /** Records per rebuild transaction, by default (`--batch`). */
 export const DEFAULT_REPLAY_BATCH = 100_000;
-/** Records rebuilt in bulk at most, by default (`--bulk-max`). */
+/** Records a shadow may hold when its bulk phase ends, by default (`--bulk-max`). */
 export const DEFAULT_REPLAY_BULK_MAX = 4_000_000;
 
 const shadowName = (schema: string): string => `${schema}__rebuild`;
