@@ -94,29 +94,29 @@ describe('replay determinism: metering (real Kafka + Postgres)', () => {
     expect(await ledgerHasKey(stack.databaseUrl, 'metering')).toBe(true);
   });
 
-  it('resumes a bulk rebuild stopped halfway, keeping the readings it had claimed, and ends identical with the ledger key back', async () => {
+  /** Replay options for this stack, and a first replay killed in its bulk phase (its shadow's ledger has no key). */
+  const killedInBulkPhase = async () => {
     const { stack, publisher } = env();
-    const abort = new AbortController();
     const base = { app: meteringApp, databaseUrl: stack.databaseUrl, kafka: stack.kafka, topics: stack.topics, publisher, logger, maxRecordsPerTransaction: 100 };
+    const abort = new AbortController();
     await expect(
       replayProjectionApp({ ...base, swap: false, signal: abort.signal, onProgress: (p) => p.done >= 700 && abort.abort(new Error('killed in the bulk phase')) }),
     ).rejects.toThrow('killed in the bulk phase');
     expect(await ledgerHasKey(stack.databaseUrl, 'metering__rebuild')).toBe(false);
+    return { stack, base };
+  };
 
+  it('resumes a bulk rebuild stopped halfway, keeping the readings it had claimed, and ends identical with the ledger key back', async () => {
+    const { stack, base } = await killedInBulkPhase();
     const result = await replayProjectionApp({ ...base, verify: true });
     expect(result.resumed).toBe(true);
     expect(result.differences).toEqual([]);
     expect(result.swapped).toBe(true);
     expect(await ledgerHasKey(stack.databaseUrl, 'metering')).toBe(true);
   });
+
   it('finishes a bulk phase an earlier run left halfway even when the budget allows no more bulk, and ends identical', async () => {
-    const { stack, publisher } = env();
-    const abort = new AbortController();
-    const base = { app: meteringApp, databaseUrl: stack.databaseUrl, kafka: stack.kafka, topics: stack.topics, publisher, logger, maxRecordsPerTransaction: 100 };
-    await expect(
-      replayProjectionApp({ ...base, swap: false, signal: abort.signal, onProgress: (p) => p.done >= 700 && abort.abort(new Error('killed in the bulk phase')) }),
-    ).rejects.toThrow('killed in the bulk phase');
-    expect(await ledgerHasKey(stack.databaseUrl, 'metering__rebuild')).toBe(false);
+    const { stack, base } = await killedInBulkPhase();
 
     // The shadow already holds more than this budget: the rest goes the live way, on a ledger with its key again.
     const result = await replayProjectionApp({ ...base, verify: true, bulkMaxRecords: 500 });
