@@ -42,10 +42,6 @@ export interface ReplayOptions {
   write?: boolean;
 }
 
-/** What the command defaults to (`npm run cli -- replay`), so every run of this benchmark measures it. */
-export const DEFAULT_BATCH = DEFAULT_REPLAY_BATCH;
-export const DEFAULT_BULK_MAX = DEFAULT_REPLAY_BULK_MAX;
-
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const uptime = (): string => execFileSync('uptime', { encoding: 'utf8' }).trim();
@@ -337,9 +333,9 @@ if (require.main === module) {
     .option('--customers <n>', 'customers across the tenants', (v) => Number(v), 20_000)
     .option('--partitions <n>', 'partitions per topic', (v) => Number(v), 6)
     .option('--seed <n>', 'workload seed', (v) => Number(v), 42)
-    .option('--batch <n>', 'records per rebuild transaction at most', (v) => Number(v), DEFAULT_BATCH)
+    .option('--batch <n>', 'records per rebuild transaction at most', (v) => Number(v), DEFAULT_REPLAY_BATCH)
     .option('--concurrency <n>', 'partitions rebuilt at once', (v) => Number(v), 4)
-    .option('--bulk-max <n>', 'records rebuilt in bulk at most (0: none, every record the live way)', (v) => Number(v), DEFAULT_BULK_MAX)
+    .option('--bulk-max <n>', 'records rebuilt in bulk at most (0: none, every record the live way)', (v) => Number(v), DEFAULT_REPLAY_BULK_MAX)
     .option('--reuse <prefix>', 'replay the log already in <prefix>.* (kept by an earlier --keep run) instead of preloading one')
     .option('--keep', 'keep the databases and topics afterwards', false)
     .option('--live', 'also project the same log with the live runner, and compare every table', false)

@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { DEFAULT_REPLAY_BATCH, DEFAULT_REPLAY_BULK_MAX } from '@revstream/projections';
 import { projectRoot } from '../../tools/shared/project-root';
 import { DEPLOYED_BATCH, DEPLOYED_FETCH_BYTES, run as runBilling } from '../billing/main';
 import { run as runCohorts } from '../cohorts/main';
@@ -22,7 +23,7 @@ import { e2eDefaults, run as runE2e } from '../e2e/main';
 import { envelopeSize, ingestOptionsFromEnv, run as runIngest } from '../ingest/main';
 import { type LimitsResult, run as runLimits } from '../limits/main';
 import { run as runMetering } from '../metering/main';
-import { DEFAULT_BATCH as REPLAY_BATCH, DEFAULT_BULK_MAX as REPLAY_BULK_MAX, run as runReplay } from '../replay/main';
+import { run as runReplay } from '../replay/main';
 import { type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { runToExit } from '../shared/run-to-exit';
 
@@ -186,7 +187,7 @@ async function main(): Promise<void> {
       });
     },
     replay: async () => {
-      const r = await runReplay({ events: quick ? 50_000 : 1_000_000, customers: quick ? 5_000 : 20_000, partitions: 6, seed: 42, keep: false, live: false, batch: REPLAY_BATCH, concurrency: 4, bulkMax: REPLAY_BULK_MAX, write: false });
+      const r = await runReplay({ events: quick ? 50_000 : 1_000_000, customers: quick ? 5_000 : 20_000, partitions: 6, seed: 42, keep: false, live: false, batch: DEFAULT_REPLAY_BATCH, concurrency: 4, bulkMax: DEFAULT_REPLAY_BULK_MAX, write: false });
       details.replay = r.report;
       rows.push({
         stage: 'replay (metering)',

@@ -73,24 +73,31 @@ export function int8Array(values: ReadonlyArray<number | bigint | null>): Buffer
       continue;
     }
     if (!Number.isSafeInteger(v)) throw new RangeError(`int8Array: ${v} is not a safe integer`);
-    // Byte by byte: handing a value past 2^31 to writeUInt32BE boxes it (an allocation per element).
-    const hi = Math.floor(v / TWO_32);
-    const lo = v - hi * TWO_32;
-    buf[off] = 0;
-    buf[off + 1] = 0;
-    buf[off + 2] = 0;
-    buf[off + 3] = 8;
-    buf[off + 4] = (hi >> 24) & 0xff;
-    buf[off + 5] = (hi >> 16) & 0xff;
-    buf[off + 6] = (hi >> 8) & 0xff;
-    buf[off + 7] = hi & 0xff;
-    buf[off + 8] = (lo >>> 24) & 0xff;
-    buf[off + 9] = (lo >>> 16) & 0xff;
-    buf[off + 10] = (lo >>> 8) & 0xff;
-    buf[off + 11] = lo & 0xff;
+    writeInt8Element(buf, off, v);
     off += 12;
   }
   return buf.subarray(0, off);
+}
+
+/**
+ * One int8 element (its length, 8, then the value) at `off`, from a safe integer: 12 bytes. Byte by
+ * byte: handing a value past 2^31 to writeUInt32BE boxes it (an allocation per element).
+ */
+export function writeInt8Element(buf: Buffer, off: number, v: number): void {
+  const hi = Math.floor(v / TWO_32);
+  const lo = v - hi * TWO_32;
+  buf[off] = 0;
+  buf[off + 1] = 0;
+  buf[off + 2] = 0;
+  buf[off + 3] = 8;
+  buf[off + 4] = (hi >> 24) & 0xff;
+  buf[off + 5] = (hi >> 16) & 0xff;
+  buf[off + 6] = (hi >> 8) & 0xff;
+  buf[off + 7] = hi & 0xff;
+  buf[off + 8] = (lo >>> 24) & 0xff;
+  buf[off + 9] = (lo >>> 16) & 0xff;
+  buf[off + 10] = (lo >>> 8) & 0xff;
+  buf[off + 11] = lo & 0xff;
 }
 
 /** An array of fixed-width elements: each a length of `width`, then its bytes, written by `write`. */
@@ -148,7 +155,7 @@ export function numericArray(values: ReadonlyArray<DecimalValue | null>): Buffer
     } else if (isSmallWhole(v)) {
       bound += 12 + 8;
     } else {
-      const digits = base10000(v);
+      const digits = numericDigits(v);
       general.set(i, digits);
       bound += 12 + digits[0].length * 2;
     }
@@ -169,9 +176,6 @@ export function numericArray(values: ReadonlyArray<DecimalValue | null>): Buffer
 
 /** Whether a decimal takes the fast path: a whole number a Number holds exactly (at most 20 bytes as an element). */
 export const isSmallWhole = (v: DecimalValue): boolean => v.scale === 0 && v.coefficient > -FAST_LIMIT && v.coefficient < FAST_LIMIT;
-
-/** The base-10000 digits and weight of a decimal that is not a small whole number (see `numericDigits`). */
-export const numericDigits = (v: DecimalValue): [number[], number] => base10000(v);
 
 const groups: number[] = [0, 0, 0, 0];
 
@@ -221,7 +225,7 @@ function numericHeader(buf: Buffer, off: number, ndigits: number, weight: number
 }
 
 /** The base-10000 digits of |value| without leading or trailing zero groups, and the weight of the first. */
-function base10000(v: DecimalValue): [number[], number] {
+export function numericDigits(v: DecimalValue): [number[], number] {
   if (v.scale < 0 || !Number.isInteger(v.scale)) throw new RangeError(`numericArray: scale ${v.scale} must be a non-negative integer`);
   const abs = v.coefficient < 0n ? -v.coefficient : v.coefficient;
   if (abs === 0n) return [[], 0];

@@ -1,4 +1,4 @@
-import { type DecimalValue, isSmallWhole, numericDigits, writeNumericElement } from './pg-binary-array';
+import { type DecimalValue, isSmallWhole, numericDigits, writeInt8Element, writeNumericElement } from './pg-binary-array';
 
 /**
  * `COPY … FROM STDIN (FORMAT binary)` data, written row by row: each field is its length (or -1 for
@@ -50,13 +50,7 @@ export class BinaryCopyWriter {
   int8(value: number): this {
     if (!Number.isSafeInteger(value)) throw new RangeError(`BinaryCopyWriter: ${value} is not a safe integer`);
     this.room(12);
-    const buf = this.buf;
-    const off = this.off;
-    const hi = Math.floor(value / 2 ** 32);
-    const lo = value - hi * 2 ** 32;
-    buf.writeInt32BE(8, off);
-    buf.writeInt32BE(hi | 0, off + 4);
-    buf.writeUInt32BE(lo >>> 0, off + 8);
+    writeInt8Element(this.buf, this.off, value);
     this.off += 12;
     return this;
   }

@@ -7,7 +7,7 @@ export interface ProjectionTx {
   /** The projection's schema, already quoted for SQL: `"billing"`. */
   readonly schema: string;
   query<T extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-  /** `COPY … FROM STDIN` with this data (for binary rows: `binaryCopyData`), in the transaction. */
+  /** `COPY … FROM STDIN` with this data (binary rows: `BinaryCopyWriter` in @revstream/persistence), in the transaction. */
   copyFrom(sql: string, data: Buffer): Promise<void>;
   /**
    * Registers how to undo an in-memory effect of this call (a handler's cache of what it wrote): run
