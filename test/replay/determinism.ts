@@ -4,7 +4,7 @@ import { encodeEnvelope, type Envelope, EVENT_TYPES, type Topics } from '@revstr
 import { EventPublisher, type EventPublisherOptions } from '@revstream/kafka';
 import { createLogger } from '@revstream/observability';
 import { createSchemaDataSource, runMigrations } from '@revstream/persistence';
-import { eachPartition, lastOffsets, type ProjectionAppDefinition, ProjectionRunner, replayProjectionApp, type ReplayResult, splitBySize, topicsOf } from '@revstream/projections';
+import { eachPartition, lastOffsets, type ProjectionAppDefinition, ProjectionRunner, replayProjectionApp, type ReplayResult, rebuildOrder, topicsOf } from '@revstream/projections';
 import { eventually, isolatedStack, type IsolatedStack } from '@revstream/testing';
 import { prng } from '../../apps/billing/src/testing/billing-workload';
 
@@ -155,7 +155,7 @@ export async function liveThenReplay(
     const { last } = await lastOffsets(stack.kafka, appTopics(app, stack.topics));
     const sizes = [...eachPartition(last)].map((p) => Number(p.offset) + 1);
     const replayBatch = Math.min(...sizes) + Math.floor((Math.max(...sizes) - Math.min(...sizes)) / 2);
-    const replayParts = splitBySize(new Map(), last, replayBatch).length;
+    const replayParts = rebuildOrder(new Map(), last, replayBatch).length;
     const result = await replayProjectionApp({ app, databaseUrl: stack.databaseUrl, kafka: stack.kafka, topics: stack.topics, publisher, logger, verify: true, maxRecordsPerTransaction: replayBatch });
     return { result, applied: { first: firstApplied, second: applied(second) }, replayParts };
   } finally {
@@ -206,7 +206,7 @@ export function expectIdenticalRebuild(run: LiveThenReplay, expected: { tables: 
   expect(rows.dead_letters).toBe(expected.deadLetters);
   expect(run.applied.first).toBeGreaterThan(0);
   expect(run.applied.second).toBeGreaterThan(0);
-  // The stream has partitions of both kinds, so the rebuild read them in another order than live did.
-  expect(run.replayParts).toBe(2);
+  // The stream has partitions of more than one size, so the rebuild read them in another order than live did.
+  expect(run.replayParts).toBeGreaterThanOrEqual(2);
   return rows;
 }

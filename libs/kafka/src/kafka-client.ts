@@ -10,8 +10,14 @@ export interface KafkaClientOptions {
   retry?: KafkaConfig['retry'];
 }
 
+/** How each client createKafka made connects (a worker thread opens its own client the same way). */
+const connections = new WeakMap<Kafka, { brokers: string[]; clientId: string }>();
+
+/** The brokers and client id of a client createKafka made; undefined for any other. */
+export const kafkaConnectionOf = (kafka: Kafka): { brokers: string[]; clientId: string } | undefined => connections.get(kafka);
+
 export function createKafka(options: KafkaClientOptions): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers.split(',').map((b) => b.trim()),
     connectionTimeout: 3_000,
@@ -19,4 +25,6 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     retry: options.retry ?? { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },
     ...(options.logger ? { logCreator: kafkajsLogCreator(options.logger) } : { logLevel: logLevel.NOTHING }),
   });
+  connections.set(kafka, { brokers: options.brokers.split(',').map((b) => b.trim()), clientId: options.clientId });
+  return kafka;
 }

@@ -1,4 +1,4 @@
-import { offsetsOf, prefixOf, splitBySize } from './partition-reader';
+import { offsetsOf, prefixOf, rebuildOrder, splitBySize } from './partition-reader';
 
 const ranges = (entries: Array<[string, number, bigint]>) => offsetsOf(entries.map(([topic, partition, offset]) => ({ topic, partition, offset })));
 
@@ -35,6 +35,38 @@ describe('splitBySize: a rebuild reads its short partitions first', () => {
     expect(splitBySize(new Map(), to, 100)).toEqual([to]);
     expect(splitBySize(new Map(), to, 5)).toEqual([to]);
     expect(splitBySize(to, to, 100)).toEqual([]);
+  });
+});
+
+describe('rebuildOrder: configuration, then short partitions, then long ones', () => {
+  it('splits into tiers by the records left: at most a hundredth of a transaction, at most one, more', () => {
+    const to = ranges([
+      ['raw.revnu', 0, 149_999n], // 150,000: long
+      ['raw.revenium', 0, 17_999n], // 18,000: short
+      ['raw.valued', 0, 329n], // 330: tiny
+      ['catalog', 0, 999n], // 1,000: tiny (the bound is included)
+      ['catalog', 1, 1_000n], // 1,001: short
+    ]);
+    expect(rebuildOrder(new Map(), to, 100_000)).toEqual([
+      ranges([
+        ['raw.valued', 0, 329n],
+        ['catalog', 0, 999n],
+      ]),
+      ranges([
+        ['raw.revenium', 0, 17_999n],
+        ['catalog', 1, 1_000n],
+      ]),
+      ranges([['raw.revnu', 0, 149_999n]]),
+    ]);
+  });
+
+  it('leaves out empty tiers, and gives every partition a tier of its own size even with a transaction of one record', () => {
+    const to = ranges([
+      ['raw.revnu', 0, 0n],
+      ['raw.revnu', 1, 5n],
+    ]);
+    expect(rebuildOrder(new Map(), to, 1)).toEqual([ranges([['raw.revnu', 0, 0n]]), ranges([['raw.revnu', 1, 5n]])]);
+    expect(splitBySize(new Map(), to, 1, 1)).toEqual([ranges([['raw.revnu', 0, 0n]]), ranges([['raw.revnu', 1, 5n]])]);
   });
 });
 

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Kafka } from 'kafkajs';
+import { kafkaConnectionOf } from '@revstream/kafka';
+import type { LogRecord } from '../projection-runner';
 
 /** `topic` → partition → offset. */
 export type PartitionOffsets = Map<string, Map<number, bigint>>;
@@ -47,18 +51,30 @@ export async function lastOffsets(kafka: Kafka, topics: readonly string[]): Prom
 }
 
 /**
- * Splits the ranges `from` → `to` in two: the partitions with at most `limit` records left to read,
- * then the others (partitions with nothing left are in neither). Empty parts are left out.
+ * Splits the ranges `from` → `to` by size: the partitions with at most `limits[0]` records left to
+ * read, then those with at most `limits[1]`, and so on (ascending), then the others. Partitions with
+ * nothing left are in none; empty parts are left out.
  */
-export function splitBySize(from: PartitionOffsets, to: PartitionOffsets, limit: number): PartitionOffsets[] {
-  const short: Array<{ topic: string; partition: number; offset: bigint }> = [];
-  const long: Array<{ topic: string; partition: number; offset: bigint }> = [];
+export function splitBySize(from: PartitionOffsets, to: PartitionOffsets, ...limits: number[]): PartitionOffsets[] {
+  const tiers: Array<Array<{ topic: string; partition: number; offset: bigint }>> = [...limits, Number.POSITIVE_INFINITY].map(() => []);
   for (const p of eachPartition(to)) {
     const left = p.offset - (from.get(p.topic)?.get(p.partition) ?? -1n);
     if (left <= 0n) continue;
-    (left <= BigInt(limit) ? short : long).push(p);
+    const tier = limits.findIndex((limit) => left <= BigInt(limit));
+    tiers[tier < 0 ? limits.length : tier]!.push(p);
   }
-  return [short, long].filter((part) => part.length > 0).map(offsetsOf);
+  return tiers.filter((part) => part.length > 0).map(offsetsOf);
+}
+
+/**
+ * The order a rebuild reads partitions in, as parts read one after the other: the tiny ones (at most
+ * a hundredth of a transaction: in a log, the configuration: catalogs, prices, subscriptions), then
+ * the short ones (at most one transaction), then the long ones. Configuration applied after the usage
+ * it governs forces a recomputation of what was already built, under exclusive locks that the usage
+ * transactions then wait for; applied first, it finds nothing to redo.
+ */
+export function rebuildOrder(from: PartitionOffsets, to: PartitionOffsets, maxRecordsPerCall: number): PartitionOffsets[] {
+  return splitBySize(from, to, Math.max(1, Math.floor(maxRecordsPerCall / 100)), maxRecordsPerCall);
 }
 
 /**
@@ -83,77 +99,108 @@ export function prefixOf(from: PartitionOffsets, to: PartitionOffsets, limit: nu
 }
 
 export interface ReadRangeOptions {
+  /** A client createKafka made: the fetching thread connects to the same brokers. */
   kafka: Kafka;
   /** Read each partition from after this offset (its checkpoint); absent = from the beginning. */
   from: PartitionOffsets;
   /** Read each partition up to and including this offset. Partitions absent here are not read. */
   to: PartitionOffsets;
   /** Called with consecutive records of one partition, in offset order, never beyond `to`; one call at a time per partition. */
-  onRecords: (topic: string, partition: number, records: KafkaMessage[]) => Promise<void>;
+  onRecords: (topic: string, partition: number, records: LogRecord[]) => Promise<void>;
   /** Partitions handed to `onRecords` at once (each still in order). Default 4. */
   concurrency?: number;
-  /** Records per `onRecords` call at most: consecutive fetched batches of a partition are joined up to this. Default 20,000. */
+  /** Records per `onRecords` call at most: a partition's fetched batches are joined, or cut, to this. Default 20,000. */
   maxRecordsPerCall?: number;
   /** Records fetched ahead of `onRecords` per partition before the partition's fetching pauses. Default 2 × maxRecordsPerCall. */
   prefetch?: number;
 }
 
+/** A fetched batch as it came over, unpacked only when handed to `onRecords` (until then, nothing for the collector to trace). */
+export interface PackedRecords {
+  data: Uint8Array;
+  bounds: Int32Array;
+  offsets: Float64Array;
+}
+
 interface PartitionRead {
   topic: string;
   partition: number;
-  /** The next offset to hand over, and the last one wanted. */
-  next: bigint;
-  end: bigint;
-  queue: KafkaMessage[][];
+  /** Fetched batches not handed over yet; the first may be handed over in part (from `taken`). */
+  queue: PackedRecords[];
+  taken: number;
   queued: number;
-  /** Everything up to `end` has been fetched. */
+  /** Everything up to the range's end has been fetched. */
   fetched: boolean;
-  paused: boolean;
   busy: boolean;
   done: boolean;
 }
 
+/** What the fetching thread posts (partition-fetch.worker.js). */
+type PartitionFetchMessage =
+  | { type: 'records'; topic: string; partition: number; data: Uint8Array; bounds: Int32Array; offsets: Float64Array; last: boolean }
+  | { type: 'error'; name: string; message: string; stack?: string };
+
+/** What it takes. */
+export type PartitionFetchCommand = { type: 'consumed'; topic: string; partition: number; count: number } | { type: 'stop' };
+
 /**
- * Reads exact offset ranges of many partitions, then stops. A private consumer group (never
- * committed) gets every partition; each is sought to its start and paused once it reaches its end.
- * Fetching runs ahead of `onRecords` (up to `prefetch` records per partition): kafkajs fetches again
- * only once its handlers have returned, so handing records over from the fetch handler keeps the
- * broker busy while `onRecords` works, and joins small fetched batches into calls of up to
- * `maxRecordsPerCall` records.
+ * Records `start` to `end` (exclusive) of one posted batch, appended to `into`: keys and values are
+ * views of its buffer (see partition-fetch.worker.js).
+ */
+export function unpackRecords(packed: PackedRecords, start: number, end: number, into: LogRecord[]): void {
+  const { data, bounds, offsets } = packed;
+  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = start; i < end; i++) {
+    const b = i * 4;
+    const keyLength = bounds[b + 1]!;
+    const valueLength = bounds[b + 3]!;
+    into.push({
+      offset: String(offsets[i]),
+      key: keyLength < 0 ? null : buffer.subarray(bounds[b]!, bounds[b]! + keyLength),
+      value: valueLength < 0 ? null : buffer.subarray(bounds[b + 2]!, bounds[b + 2]! + valueLength),
+    });
+  }
+}
+
+const FETCH_WORKER = join(__dirname, 'partition-fetch.worker.js');
+
+/**
+ * Reads exact offset ranges of many partitions, then stops. Fetching runs on a thread of its own
+ * (partition-fetch.worker.js): a private consumer group (never committed) gets every partition, each
+ * is sought to its start and paused once it reaches its end, and fetched batches come over packed in
+ * one transferred buffer each. Fetching runs ahead of `onRecords` (up to `prefetch` records per
+ * partition), so the broker stays busy while `onRecords` works; fetched batches are joined (or cut)
+ * into calls of up to `maxRecordsPerCall` records. Decoding Kafka's record batches costs about as much CPU
+ * as a projection applying them: on its own thread it runs beside it.
  */
 export async function readRange(options: ReadRangeOptions): Promise<void> {
   const wanted = [...eachPartition(options.to)].filter((p) => p.offset > (options.from.get(p.topic)?.get(p.partition) ?? -1n));
   if (wanted.length === 0) return;
+  const connection = kafkaConnectionOf(options.kafka);
+  if (!connection) throw new Error('readRange needs a Kafka client made by createKafka (@revstream/kafka): its fetching thread connects the same way');
   const maxPerCall = options.maxRecordsPerCall ?? 20_000;
   const prefetch = options.prefetch ?? 2 * maxPerCall;
   const concurrency = options.concurrency ?? 4;
-  const topics = [...new Set(wanted.map((w) => w.topic))];
   const reads = new Map<string, PartitionRead>(
-    wanted.map((w) => [
-      `${w.topic}:${w.partition}`,
-      {
-        topic: w.topic, partition: w.partition, next: (options.from.get(w.topic)?.get(w.partition) ?? -1n) + 1n, end: w.offset,
-        queue: [], queued: 0, fetched: false, paused: false, busy: false, done: false,
-      },
-    ]),
+    wanted.map((w) => [`${w.topic}:${w.partition}`, { topic: w.topic, partition: w.partition, queue: [], taken: 0, queued: 0, fetched: false, busy: false, done: false }]),
   );
   const order = [...reads.values()];
   let remaining = order.length;
   let cursor = 0;
   let active = 0;
   let failure: { error: unknown } | undefined;
-  let stopping = false;
   const inFlight = new Set<Promise<void>>();
-  const consumer = options.kafka.consumer({
-    groupId: `revstream-replay-${randomBytes(6).toString('hex')}`,
-    maxWaitTimeInMs: 100,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
-    sessionTimeout: 60_000,
-    rebalanceTimeout: 60_000,
-    // A consumer that crashes while it is being disconnected must not restart on its own.
-    retry: { restartOnFailure: async () => !stopping },
+
+  const worker = new Worker(FETCH_WORKER, {
+    workerData: {
+      ...connection,
+      groupId: `revstream-replay-${randomBytes(6).toString('hex')}`,
+      prefetch,
+      ranges: wanted.map((w) => ({ topic: w.topic, partition: w.partition, next: ((options.from.get(w.topic)?.get(w.partition) ?? -1n) + 1n).toString(), end: w.offset.toString() })),
+    },
   });
+  const command = (c: PartitionFetchCommand): void => worker.postMessage(c);
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
 
   let settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -174,8 +221,17 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
       const read = order[cursor]!;
       cursor = (cursor + 1) % order.length;
       if (read.busy || read.queued === 0) continue;
-      const records: KafkaMessage[] = [];
-      while (read.queue.length > 0 && (records.length === 0 || records.length + read.queue[0]!.length <= maxPerCall)) records.push(...read.queue.shift()!);
+      const records: LogRecord[] = [];
+      while (read.queue.length > 0 && records.length < maxPerCall) {
+        const next = read.queue[0]!;
+        const end = Math.min(next.offsets.length, read.taken + maxPerCall - records.length);
+        unpackRecords(next, read.taken, end, records);
+        read.taken = end;
+        if (end === next.offsets.length) {
+          read.queue.shift();
+          read.taken = 0;
+        }
+      }
       read.queued -= records.length;
       read.busy = true;
       active++;
@@ -183,10 +239,7 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
         () => {
           read.busy = false;
           active--;
-          if (read.paused && !read.fetched && read.queued < prefetch / 2) {
-            read.paused = false;
-            consumer.resume([{ topic: read.topic, partitions: [read.partition] }]);
-          }
+          command({ type: 'consumed', topic: read.topic, partition: read.partition, count: records.length });
           complete(read);
           dispatch();
         },
@@ -197,51 +250,32 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
     }
   };
 
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning }) => {
-        const read = reads.get(`${batch.topic}:${batch.partition}`);
-        if (!read || read.fetched || failure) {
-          consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
-          return;
-        }
-        if (!isRunning()) return;
-        const records = batch.messages.filter((m) => BigInt(m.offset) >= read.next && BigInt(m.offset) <= read.end);
-        if (records.length > 0) {
-          read.queue.push(records);
-          read.queued += records.length;
-          read.next = BigInt(records[records.length - 1]!.offset) + 1n;
-          resolveOffset(records[records.length - 1]!.offset);
-        }
-        const lastSeen = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? '-1');
-        if (lastSeen >= read.end) {
-          read.fetched = true;
-          consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
-        } else if (read.queued >= prefetch && !read.paused) {
-          read.paused = true;
-          consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
-        }
-        dispatch();
-        complete(read);
-        await heartbeat();
-      },
-    });
-    for (const w of wanted) {
-      const from = options.from.get(w.topic)?.get(w.partition);
-      if (from !== undefined) consumer.seek({ topic: w.topic, partition: w.partition, offset: (from + 1n).toString() });
+  worker.on('message', (message: PartitionFetchMessage) => {
+    if (failure) return;
+    if (message.type === 'error') {
+      fail(Object.assign(new Error(message.message), { name: message.name, stack: message.stack }));
+      return;
     }
-    // kafkajs restarts the consumer after a retriable crash (the reads go on from `next`); anything else ends the read.
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) fail(event.payload.error);
-    });
+    const read = reads.get(`${message.topic}:${message.partition}`);
+    if (!read) return;
+    if (message.offsets.length > 0) {
+      read.queue.push({ data: message.data, bounds: message.bounds, offsets: message.offsets });
+      read.queued += message.offsets.length;
+    }
+    if (message.last) read.fetched = true;
+    dispatch();
+    complete(read);
+  });
+  worker.on('error', fail);
+  void exited.then(() => fail(new Error('the partition fetching thread exited before the read was done')));
+
+  try {
     await finished;
   } finally {
-    stopping = true;
-    await consumer.disconnect();
+    command({ type: 'stop' });
+    // It disconnects its consumer, then exits; a broker that does not answer must not hold the caller.
+    const timer = setTimeout(() => void worker.terminate(), 15_000);
+    await exited;
+    clearTimeout(timer);
   }
 }

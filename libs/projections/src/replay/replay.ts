@@ -9,7 +9,7 @@ import { topicsOf } from '../document-projection.handler';
 import type { ProjectionAppDefinition } from '../projection-app.definition';
 import type { ProjectionHandler } from '../projection-handler';
 import { ProjectionRunner, swapLockKey } from '../projection-runner';
-import { eachPartition, lastOffsets, offsetsOf, type PartitionOffsets, prefixOf, readRange, splitBySize } from './partition-reader';
+import { eachPartition, lastOffsets, offsetsOf, type PartitionOffsets, prefixOf, readRange, rebuildOrder } from './partition-reader';
 
 export class ReplayRefusedError extends Error {
   override readonly name = 'ReplayRefusedError';
@@ -236,12 +236,10 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       options.signal?.throwIfAborted();
     };
     const rebuild = (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => readRange({ kafka, from, to, onRecords: apply, concurrency, maxRecordsPerCall });
-    // Short partitions first, then the long ones (each part is read by a consumer group of its own,
-    // so only here, where it matters). In a log, the short topics are usually the configuration the
-    // long ones refer to (catalogs, prices, subscriptions): applied after the usage they govern, each
-    // forces a recomputation of what was already built, under exclusive locks.
+    // Tiny partitions first, then short, then long (rebuildOrder; each part is read by a consumer
+    // group of its own, so only here, where it matters).
     const rebuildShortFirst = async (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => {
-      for (const part of splitBySize(from, to, maxRecordsPerCall)) await rebuild(from, part);
+      for (const part of rebuildOrder(from, to, maxRecordsPerCall)) await rebuild(from, part);
     };
     let phase: ReplayPhase = 'rebuild';
     let phaseTotal = 0;
