@@ -79,7 +79,7 @@ export class CompactKeySet {
       s[o++] = code;
     }
     const bytes = ascii ? n : s.write(part, off + 4, 'utf8');
-    s.writeUInt32LE(bytes, off);
+    writeLength(s, off, bytes);
     return off + 4 + bytes;
   }
 
@@ -101,9 +101,9 @@ export class CompactKeySet {
   }
 
   private equals(at: number): boolean {
-    const length = this.arena.readUInt32LE(at);
-    if (length !== this.scratchLength) return false;
     const a = this.arena;
+    if (readLength(a, at) !== this.scratchLength) return false;
+    const length = this.scratchLength;
     const s = this.scratch;
     for (let i = 0; i < length; i++) if (a[at + 4 + i] !== s[i]) return false;
     return true;
@@ -117,8 +117,12 @@ export class CompactKeySet {
       this.arena = bigger;
     }
     const at = this.used;
-    this.arena.writeUInt32LE(this.scratchLength, at);
-    this.scratch.copy(this.arena, at + 4, 0, this.scratchLength);
+    const a = this.arena;
+    const s = this.scratch;
+    const length = this.scratchLength;
+    writeLength(a, at, length);
+    // Keys are tens of bytes: a loop costs less than Buffer#copy's call into C++.
+    for (let i = 0; i < length; i++) a[at + 4 + i] = s[i]!;
     this.used += need;
     return at;
   }
@@ -143,4 +147,16 @@ export class CompactKeySet {
     this.live = 0;
     for (let i = 0; i < slots.length; i++) if (slots[i]! > 0) this.insert(hashes[i]!, slots[i]! - 1);
   }
+}
+
+/** A key's byte length, little-endian, as the arena holds it (by hand: Buffer's checked accessors cost more per key). */
+function writeLength(b: Buffer, at: number, length: number): void {
+  b[at] = length & 0xff;
+  b[at + 1] = (length >>> 8) & 0xff;
+  b[at + 2] = (length >>> 16) & 0xff;
+  b[at + 3] = length >>> 24;
+}
+
+function readLength(b: Buffer, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
 }

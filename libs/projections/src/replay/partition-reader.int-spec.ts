@@ -68,6 +68,24 @@ describe('readRange: exact offset ranges, fetched on a thread of its own', () =>
     expect(Math.max(...calls)).toBeLessThanOrEqual(250);
   });
 
+  it('hands a later stage over only once every partition of the earlier stages is done', async () => {
+    const calls: Array<{ partition: number; first: string; last: string }> = [];
+    await readRange({
+      kafka: stack.kafka,
+      from: new Map(),
+      to: offsetsOf([
+        { topic, partition: 0, offset: 1_199n },
+        { topic, partition: 1, offset: 2n },
+      ]),
+      maxRecordsPerCall: 100,
+      stageOf: (_topic, partition) => (partition === 0 ? 1 : 0),
+      onRecords: async (_t, partition, records) => void calls.push({ partition, first: records[0]!.offset, last: records[records.length - 1]!.offset }),
+    });
+    expect(calls[0]).toEqual({ partition: 1, first: '0', last: '2' });
+    expect(calls.slice(1).every((c) => c.partition === 0)).toBe(true);
+    expect(calls.slice(1).map((c) => c.first)).toEqual(Array.from({ length: 12 }, (_, i) => String(i * 100)));
+  });
+
   it('rejects with the error onRecords threw, after stopping its fetching thread', async () => {
     const read = readRange({
       kafka: stack.kafka,

@@ -113,6 +113,12 @@ export interface ReadRangeOptions {
   maxRecordsPerCall?: number;
   /** Records fetched ahead of `onRecords` per partition before the partition's fetching pauses. Default 2 × maxRecordsPerCall. */
   prefetch?: number;
+  /**
+   * Partitions in stages (default: all in stage 0): a partition's records are handed over only once
+   * every partition of an earlier stage is done. Every partition is fetched from the start, so a
+   * stage's records are waiting when the one before it ends.
+   */
+  stageOf?: (topic: string, partition: number) => number;
 }
 
 /** A fetched batch as it came over, unpacked only when handed to `onRecords` (until then, nothing for the collector to trace). */
@@ -125,6 +131,7 @@ export interface PackedRecords {
 interface PartitionRead {
   topic: string;
   partition: number;
+  stage: number;
   /** Fetched batches not handed over yet; the first may be handed over in part (from `taken`). */
   queue: PackedRecords[];
   taken: number;
@@ -182,10 +189,16 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
   const prefetch = options.prefetch ?? 2 * maxPerCall;
   const concurrency = options.concurrency ?? 4;
   const reads = new Map<string, PartitionRead>(
-    wanted.map((w) => [`${w.topic}:${w.partition}`, { topic: w.topic, partition: w.partition, queue: [], taken: 0, queued: 0, fetched: false, busy: false, done: false }]),
+    wanted.map((w) => [
+      `${w.topic}:${w.partition}`,
+      { topic: w.topic, partition: w.partition, stage: options.stageOf?.(w.topic, w.partition) ?? 0, queue: [], taken: 0, queued: 0, fetched: false, busy: false, done: false },
+    ]),
   );
   const order = [...reads.values()];
   let remaining = order.length;
+  /** The stage being handed over: the earliest with a partition not done. */
+  const currentStage = (): number => Math.min(...order.filter((r) => !r.done).map((r) => r.stage));
+  let stage = currentStage();
   let cursor = 0;
   let active = 0;
   let failure: { error: unknown } | undefined;
@@ -213,14 +226,22 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
   const complete = (read: PartitionRead): void => {
     if (read.done || !read.fetched || read.queued > 0 || read.busy) return;
     read.done = true;
-    if (--remaining === 0) settle!.resolve();
+    if (--remaining === 0) {
+      settle!.resolve();
+      return;
+    }
+    const next = currentStage();
+    if (next !== stage) {
+      stage = next;
+      dispatch();
+    }
   };
   /** Hands queued records to `onRecords`, partitions in turn, at most `concurrency` at once. */
   const dispatch = (): void => {
     for (let scanned = 0; scanned < order.length && active < concurrency && !failure; scanned++) {
       const read = order[cursor]!;
       cursor = (cursor + 1) % order.length;
-      if (read.busy || read.queued === 0) continue;
+      if (read.busy || read.queued === 0 || read.stage > stage) continue;
       const records: LogRecord[] = [];
       while (read.queue.length > 0 && records.length < maxPerCall) {
         const next = read.queue[0]!;

@@ -235,11 +235,14 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       options.onProgress?.({ phase, done: applied, total: phaseTotal });
       options.signal?.throwIfAborted();
     };
-    const rebuild = (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => readRange({ kafka, from, to, onRecords: apply, concurrency, maxRecordsPerCall });
-    // Tiny partitions first, then short, then long (rebuildOrder; each part is read by a consumer
-    // group of its own, so only here, where it matters).
+    const rebuild = (from: PartitionOffsets, to: PartitionOffsets, stageOf?: (topic: string, partition: number) => number): Promise<void> =>
+      readRange({ kafka, from, to, onRecords: apply, concurrency, maxRecordsPerCall, ...(stageOf ? { stageOf } : {}) });
+    // Tiny partitions first, then short, then long (rebuildOrder), as stages of one read: each stage's
+    // records are fetched while the one before is applied. Only here, where it matters.
     const rebuildShortFirst = async (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => {
-      for (const part of rebuildOrder(from, to, maxRecordsPerCall)) await rebuild(from, part);
+      const stages = new Map<string, number>();
+      for (const [i, part] of rebuildOrder(from, to, maxRecordsPerCall).entries()) for (const p of eachPartition(part)) stages.set(`${p.topic}:${p.partition}`, i);
+      await rebuild(from, to, (topic, partition) => stages.get(`${topic}:${partition}`) ?? 0);
     };
     let phase: ReplayPhase = 'rebuild';
     let phaseTotal = 0;
