@@ -151,21 +151,22 @@ type PartitionFetchMessage =
 export type PartitionFetchCommand = { type: 'consumed'; topic: string; partition: number; count: number } | { type: 'stop' };
 
 /**
- * Records `start` to `end` (exclusive) of one posted batch, appended to `into`: keys and values are
- * views of its buffer (see partition-fetch.worker.js).
+ * Records `start` to `end` (exclusive) of one posted batch, appended to `into`. Keys and values come
+ * as text (what the runner decodes; a string costs the collector less than a Buffer view and the text
+ * made from it later); a value that is not valid UTF-8 stays bytes, a view of the batch's buffer, so
+ * a dead letter keeps it exactly.
  */
 export function unpackRecords(packed: PackedRecords, start: number, end: number, into: LogRecord[]): void {
   const { data, bounds, offsets } = packed;
   const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const part = (at: number, length: number): Buffer | string | null => {
+    if (length < 0) return null;
+    const text = buffer.toString('utf8', at, at + length);
+    return text.includes('\uFFFD') ? buffer.subarray(at, at + length) : text;
+  };
   for (let i = start; i < end; i++) {
     const b = i * 4;
-    const keyLength = bounds[b + 1]!;
-    const valueLength = bounds[b + 3]!;
-    into.push({
-      offset: String(offsets[i]),
-      key: keyLength < 0 ? null : buffer.subarray(bounds[b]!, bounds[b]! + keyLength),
-      value: valueLength < 0 ? null : buffer.subarray(bounds[b + 2]!, bounds[b + 2]! + valueLength),
-    });
+    into.push({ offset: String(offsets[i]), key: part(bounds[b]!, bounds[b + 1]!), value: part(bounds[b + 2]!, bounds[b + 3]!) });
   }
 }
 
