@@ -15,16 +15,27 @@ export class MetersRepository {
   async record(facts: readonly UsageFact[]): Promise<void> {
     const meters = new Map<string, { tenantId: string; meter: string; source: string; kind: MeterKind; firstSeen: number }>();
     const elements = new Map<string, { tenantId: string; sourceId: string; element: string; firstSeen: number }>();
+    // By tenant, source and meter in nested maps first (a batch has millions of facts and a few dozen
+    // meters: no key string per fact), then keyed for the sorted statements below.
+    const byTenant = new Map<string, Map<string, Map<string, { kind: MeterKind; firstSeen: number }>>>();
     for (const f of facts) {
-      const mk = `${f.tenantId}\u0000${f.meter}\u0000${f.source}`;
-      const m = meters.get(mk);
-      if (!m) meters.set(mk, { tenantId: f.tenantId, meter: f.meter, source: f.source, kind: f.kind, firstSeen: f.receivedAt });
+      let bySource = byTenant.get(f.tenantId);
+      if (bySource === undefined) byTenant.set(f.tenantId, (bySource = new Map()));
+      let byMeter = bySource.get(f.source);
+      if (byMeter === undefined) bySource.set(f.source, (byMeter = new Map()));
+      const m = byMeter.get(f.meter);
+      if (!m) byMeter.set(f.meter, { kind: f.kind, firstSeen: f.receivedAt });
       else if (f.receivedAt < m.firstSeen) m.firstSeen = f.receivedAt;
       if (f.source === 'revenium') {
         const ek = `${f.tenantId}\u0000${f.sourceId ?? ''}\u0000${f.meter}`;
         const e = elements.get(ek);
         if (!e) elements.set(ek, { tenantId: f.tenantId, sourceId: f.sourceId ?? '', element: f.meter, firstSeen: f.receivedAt });
         else if (f.receivedAt < e.firstSeen) e.firstSeen = f.receivedAt;
+      }
+    }
+    for (const [tenantId, bySource] of byTenant) {
+      for (const [source, byMeter] of bySource) {
+        for (const [meter, m] of byMeter) meters.set(`${tenantId}\u0000${meter}\u0000${source}`, { tenantId, meter, source, kind: m.kind, firstSeen: m.firstSeen });
       }
     }
     const sortedMeters = [...meters.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, m]) => m);

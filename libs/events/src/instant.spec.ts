@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { instantMs } from './instant';
+import { canonicalInstantMs, instantMs } from './instant';
 
 describe('instantMs', () => {
   it('reads every toISOString instant as Date.parse does', () => {
@@ -34,5 +34,31 @@ describe('instantMs', () => {
       }),
       { numRuns: 5_000 },
     );
+  });
+});
+
+describe('canonicalInstantMs: a valid instant whenever it is not NaN', () => {
+  const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+  it('reads any string of the fast form as Date.parse does, or gives NaN; never NaN for a valid one it reads', () => {
+    const digit = fc.constantFrom(...'0123456789x'.split(''));
+    const field = (n: number): fc.Arbitrary<string> => fc.array(digit, { minLength: n, maxLength: n }).map((d) => d.join(''));
+    fc.assert(
+      fc.property(field(4), field(2), field(2), field(2), field(2), field(2), field(3), (y, mo, d, h, mi, s, ms) => {
+        const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`;
+        const read = canonicalInstantMs(iso);
+        if (Number.isNaN(read)) return;
+        expect(ISO_INSTANT.test(iso)).toBe(true);
+        expect(read).toBe(Date.parse(iso));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('gives NaN for the other forms, which the full check judges', () => {
+    for (const s of ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000+02:00', '2026-01-31T00:00:00.000Z', '0042-03-04T05:06:07.089Z', '2026-01-01 00:00:00.000Z', '']) {
+      expect([s, canonicalInstantMs(s)]).toEqual([s, Number.NaN]);
+    }
+    expect(canonicalInstantMs('2026-04-01T12:34:56.789Z')).toBe(Date.UTC(2026, 3, 1, 12, 34, 56, 789));
   });
 });

@@ -5,6 +5,16 @@
  * precisions, offsets, day numbers past 28, which only the calendar can judge, and years before 100, which Date.UTC reads as 19xx) goes to `Date.parse`.
  */
 export function instantMs(iso: string): number {
+  const ms = canonicalInstantMs(iso);
+  return Number.isNaN(ms) ? Date.parse(iso) : ms;
+}
+
+/**
+ * Epoch milliseconds of an instant in exactly the form `Date#toISOString` writes, with a day of the
+ * month up to 28 and a year from 100 (what instantMs reads by hand); NaN for anything else, even a
+ * valid instant. Such a string is always a valid ISO-8601 instant: a check can stop there.
+ */
+export function canonicalInstantMs(iso: string): number {
   if (
     iso.length !== 24 ||
     iso.charCodeAt(4) !== 45 || // -
@@ -15,7 +25,7 @@ export function instantMs(iso: string): number {
     iso.charCodeAt(19) !== 46 || // .
     iso.charCodeAt(23) !== 90 // Z
   ) {
-    return Date.parse(iso);
+    return Number.NaN;
   }
   const year = digits(iso, 0, 4);
   const month = digits(iso, 5, 2);
@@ -24,8 +34,8 @@ export function instantMs(iso: string): number {
   const minute = digits(iso, 14, 2);
   const second = digits(iso, 17, 2);
   const ms = digits(iso, 20, 3);
-  // NaN (not a digit) fails every comparison below and falls back too.
-  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0 && year >= 100)) return Date.parse(iso);
+  // NaN (not a digit) fails every comparison below: not canonical either.
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0 && year >= 100)) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 

@@ -1,7 +1,7 @@
 import { type Envelope, envelopeKey } from './envelope';
 import { PoisonEventError } from './errors';
 import { type DomainEvent, EVENT_TYPES, type EventSource, type EventType, isEventType, type LogPosition } from './event-types';
-import { instantMs } from './instant';
+import { canonicalInstantMs, instantMs } from './instant';
 import { isJsonObject } from './json';
 import { UPCASTERS, type UpcasterRegistry } from './upcasters';
 
@@ -33,6 +33,7 @@ function requireString(o: Record<string, unknown>, field: string, nullable = fal
 
 function requireInstant(o: Record<string, unknown>, field: string): string {
   const v = requireString(o, field) as string;
+  if (!Number.isNaN(canonicalInstantMs(v))) return v; // what every producer here writes: valid as read
   if (!ISO_INSTANT.test(v) || Number.isNaN(instantMs(v))) {
     throw new PoisonEventError('invalid_envelope', `${field}: must be an ISO-8601 instant`);
   }
