@@ -151,23 +151,41 @@ type PartitionFetchMessage =
 export type PartitionFetchCommand = { type: 'consumed'; topic: string; partition: number; count: number } | { type: 'stop' };
 
 /**
- * Records `start` to `end` (exclusive) of one posted batch, appended to `into`. Keys and values come
- * as text (what the runner decodes; a string costs the collector less than a Buffer view and the text
- * made from it later); a value that is not valid UTF-8 stays bytes, a view of the batch's buffer, so
- * a dead letter keeps it exactly.
+ * One record of a posted batch, read from the batch's buffer when asked. Key and value come as text
+ * (what the runner decodes), made at each read: the runner reads a value once, to decode it, and the
+ * text is garbage at once, where text made ahead would live as long as the batch's transaction. A
+ * value that is not valid UTF-8 comes as bytes, a view of the buffer, so a dead letter keeps it exactly.
  */
+class PackedRecord implements LogRecord {
+  constructor(
+    private readonly buffer: Buffer,
+    private readonly bounds: Int32Array,
+    private readonly index: number,
+    readonly offset: string,
+  ) {}
+
+  get key(): Buffer | string | null {
+    return this.part(this.index * 4);
+  }
+
+  get value(): Buffer | string | null {
+    return this.part(this.index * 4 + 2);
+  }
+
+  private part(slot: number): Buffer | string | null {
+    const at = this.bounds[slot]!;
+    const length = this.bounds[slot + 1]!;
+    if (length < 0) return null;
+    const text = this.buffer.toString('utf8', at, at + length);
+    return text.includes('\uFFFD') ? this.buffer.subarray(at, at + length) : text;
+  }
+}
+
+/** Records `start` to `end` (exclusive) of one posted batch, appended to `into` (see PackedRecord). */
 export function unpackRecords(packed: PackedRecords, start: number, end: number, into: LogRecord[]): void {
   const { data, bounds, offsets } = packed;
   const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const part = (at: number, length: number): Buffer | string | null => {
-    if (length < 0) return null;
-    const text = buffer.toString('utf8', at, at + length);
-    return text.includes('\uFFFD') ? buffer.subarray(at, at + length) : text;
-  };
-  for (let i = start; i < end; i++) {
-    const b = i * 4;
-    into.push({ offset: String(offsets[i]), key: part(bounds[b]!, bounds[b + 1]!), value: part(bounds[b + 2]!, bounds[b + 3]!) });
-  }
+  for (let i = start; i < end; i++) into.push(new PackedRecord(buffer, bounds, i, String(offsets[i])));
 }
 
 const FETCH_WORKER = join(__dirname, 'partition-fetch.worker.js');
