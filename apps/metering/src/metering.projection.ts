@@ -60,7 +60,7 @@ const invalid = (event: DomainEvent, error: unknown): RejectedEvent => {
  * runner dead-letters it) and contributes nothing. Within the batch, the first event of a dedup key
  * (in log order) is the one that can count; the ledger decides against earlier batches.
  */
-function planBatch(events: readonly DomainEvent[]): BatchWork {
+function planBatch(events: Iterable<DomainEvent>): BatchWork {
   const work: BatchWork = { facts: [], policies: [], subscriptions: [], rejected: [] };
   const keys = new Set<string>();
   for (const event of events) {
@@ -245,7 +245,7 @@ class MeteringBatch {
 }
 
 /** One batch: configuration first, then usage, with this ledger (live: the table's own key decides). */
-async function applyBatch(events: readonly DomainEvent[], tx: ProjectionTx, ledger?: UsageLedgerRepository): Promise<{ rejected: RejectedEvent[] }> {
+async function applyBatch(events: Iterable<DomainEvent>, tx: ProjectionTx, ledger?: UsageLedgerRepository): Promise<{ rejected: RejectedEvent[] }> {
   const work = planBatch(events);
   const batch = new MeteringBatch(tx, ledger);
   if (work.policies.length > 0 || work.subscriptions.length > 0) await batch.configure(work.policies, work.subscriptions);
@@ -267,7 +267,8 @@ const meteringBulkRebuild: BulkRebuild = {
     const claims = new LedgerClaims();
     // A bulk phase stopped earlier wrote rows without the key: their keys still decide.
     for await (const page of BulkUsageLedger.rowKeys(tx)) for (const row of page) claims.add(row);
-    return { ...METERING, apply: (events, batchTx) => applyBatch(events, batchTx, new BulkUsageLedger(batchTx, claims)) };
+    const apply = (events: Iterable<DomainEvent>, batchTx: ProjectionTx): Promise<{ rejected: RejectedEvent[] }> => applyBatch(events, batchTx, new BulkUsageLedger(batchTx, claims));
+    return { ...METERING, apply, applyStream: apply };
   },
   finish: (tx) => BulkUsageLedger.restoreKey(tx),
 };
@@ -279,5 +280,6 @@ const meteringBulkRebuild: BulkRebuild = {
  * the transaction that moves the checkpoint. The rules are @revstream/rating's; this is storage.
  */
 export function meteringHandler(): ProjectionHandler {
-  return { ...METERING, apply: (events, tx) => applyBatch(events, tx), bulkRebuild: meteringBulkRebuild };
+  // planBatch reads the events once, first, and keeps only the facts they carry: the runner may decode as it goes.
+  return { ...METERING, apply: (events, tx) => applyBatch(events, tx), applyStream: (events, tx) => applyBatch(events, tx), bulkRebuild: meteringBulkRebuild };
 }

@@ -18,6 +18,13 @@ export interface ProjectionHandler {
   /** Decides which topics the runner subscribes to; other types are skipped. */
   readonly eventTypes: readonly EventType[];
   apply(events: readonly DomainEvent[], tx: ProjectionTx): Promise<{ rejected: readonly RejectedEvent[] }>;
+  /**
+   * The same as `apply`, for a handler that reads a batch's events once, in order, before anything
+   * else, and keeps none but the ones it returns: the runner then decodes each record only as it is
+   * reached, so a batch's decoded events never live together (a transaction of 100,000 would otherwise
+   * hold them all, for the collector to copy and promote). Must read every event.
+   */
+  applyStream?(events: Iterable<DomainEvent>, tx: ProjectionTx): Promise<{ rejected: readonly RejectedEvent[] }>;
   /** A cheaper way to rebuild this projection from the start, for a replay (see BulkRebuild). */
   readonly bulkRebuild?: BulkRebuild;
 }

@@ -127,6 +127,50 @@ describe('projection runner: exactly-once effect, dedup, dead letters, scale-out
     expect(JSON.parse(dlq.find((m) => m.value!.includes('invalid_json'))!.value!).payload).toBe('this is not json');
   });
 
+  it('decodes as a streaming handler reads (applyStream): the same dead letters, rejects and checkpoint', async () => {
+    const ds = dataSources[0]!;
+    const tally = documentProjectionHandler(tallyProjection, tallyReadModel);
+    const seen: string[] = [];
+    const streaming = new ProjectionRunner({
+      kafka: stack.kafka, dataSource: ds, topics: stack.topics, publisher, logger,
+      handler: { ...tally, applyStream: (events, tx) => tally.apply([...events].map((e) => (seen.push(e.metadata.position!.offset), e)), tx) },
+    });
+    const topic = stack.topics.raw('revnu');
+    const records: LogRecord[] = [
+      ...asRecords([usage(30, 'cus_5', 2)], 0),
+      { offset: '1', key: 'x', value: 'this is not json' },
+      ...asRecords([usage(31, 'cus_5', 13)], 2), // 13: the tally rejects it (invalid_body)
+      ...asRecords([usage(32, 'cus_5', 3)], 3),
+    ];
+    expect(await streaming.applyRecords(topic, 2, records)).toBe(4);
+    expect(seen).toEqual(['0', '2', '3']);
+    expect(await ds.query(`SELECT "offset", reason, event_id FROM tally.dead_letters WHERE partition = 2 ORDER BY "offset"`)).toEqual([
+      { offset: '1', reason: 'invalid_json', event_id: null },
+      { offset: '2', reason: 'invalid_body', event_id: 'evt-31' },
+    ]);
+    expect(await ds.query(`SELECT total::int FROM tally.tallies WHERE customer_id = 'cus_5'`)).toEqual([{ total: 5 }]);
+    expect(await ds.query(`SELECT "offset" FROM tally.checkpoints WHERE consumer = 'tally' AND partition = 2`)).toEqual([{ offset: '3' }]);
+  });
+
+  it('refuses a streaming handler that returns before reading every event, and commits nothing of the batch', async () => {
+    const ds = dataSources[0]!;
+    const tally = documentProjectionHandler(tallyProjection, tallyReadModel);
+    const firstOnly = new ProjectionRunner({
+      kafka: stack.kafka, dataSource: ds, topics: stack.topics, publisher, logger,
+      handler: {
+        ...tally,
+        applyStream: (events, tx) => {
+          for (const e of events) return tally.apply([e], tx);
+          return tally.apply([], tx);
+        },
+      },
+    });
+    const topic = stack.topics.raw('revnu');
+    await expect(firstOnly.applyRecords(topic, 3, asRecords([usage(40, 'cus_6', 1), usage(41, 'cus_6', 2)]))).rejects.toThrow('applyStream returned before reading every event');
+    expect(await ds.query(`SELECT total::int FROM tally.tallies WHERE customer_id = 'cus_6'`)).toEqual([]);
+    expect(await ds.query(`SELECT "offset" FROM tally.checkpoints WHERE consumer = 'tally' AND partition = 3 AND "offset" >= 0`)).toEqual([]);
+  });
+
   it('consumes from Kafka, and two instances in one group build exactly what one instance builds', async () => {
     const { ensureDatabase, dropDatabase } = await import('@revstream/persistence');
     const base = new URL(stack.databaseUrl);

@@ -289,30 +289,42 @@ export class ProjectionRunner {
     }
 
     const deadLetters: DeadLetter[] = [];
-    const events: DomainEvent[] = [];
-    const eventRecords: LogRecord[] = []; // each event's record, by index (a map is built only for rejects)
     const wanted = new Set<string>(handler.eventTypes);
     let skipped = 0;
-    for (const record of fresh) {
-      try {
-        const event = decodeEnvelope(record.value, { topic, partition, offset: record.offset });
+    let decoded = 0;
+    let read = false;
+    let exhausted = false;
+    /** The fresh records' events, decoded as they are reached; poison records become dead letters. */
+    function* decodeFresh(): Generator<DomainEvent> {
+      if (read) throw new Error(`${handler.name}: a batch's events can be read once`);
+      read = true;
+      for (const record of fresh) {
+        let event: DomainEvent;
+        try {
+          event = decodeEnvelope(record.value, { topic, partition, offset: record.offset });
+        } catch (error) {
+          if (!(error instanceof PoisonEventError)) throw error;
+          deadLetters.push({ record, reason: error.reason, detail: error.detail });
+          continue;
+        }
         if (!wanted.has(event.type)) {
           skipped++;
           continue;
         }
-        events.push(event);
-        eventRecords.push(record);
-      } catch (error) {
-        if (!(error instanceof PoisonEventError)) throw error;
-        deadLetters.push({ record, reason: error.reason, detail: error.detail });
+        decoded++;
+        yield event;
       }
+      exhausted = true;
     }
 
     const rejected: RejectedEvent[] = [];
-    if (!isolate) {
-      rejected.push(...(await handler.apply(events, tx)).rejected);
+    if (!isolate && handler.applyStream) {
+      rejected.push(...(await handler.applyStream({ [Symbol.iterator]: decodeFresh }, tx)).rejected);
+      if (!exhausted) throw new Error(`${handler.name}: applyStream returned before reading every event`);
+    } else if (!isolate) {
+      rejected.push(...(await handler.apply([...decodeFresh()], tx)).rejected);
     } else {
-      for (const event of events) {
+      for (const event of [...decodeFresh()]) {
         await tx.query('SAVEPOINT one_event');
         const mark = tx.undoMark;
         try {
@@ -327,8 +339,9 @@ export class ProjectionRunner {
       }
     }
     if (rejected.length > 0) {
-      const recordOf = new Map(events.map((e, i) => [e, eventRecords[i]!]));
-      for (const r of rejected) deadLetters.push({ record: recordOf.get(r.event)!, event: r.event, reason: r.reason, detail: r.detail });
+      // An event's record, by its offset (only for rejects: events are not kept for this).
+      const byOffset = new Map(fresh.map((r) => [r.offset, r]));
+      for (const r of rejected) deadLetters.push({ record: byOffset.get(r.event.metadata.position!.offset)!, event: r.event, reason: r.reason, detail: r.detail });
     }
 
     if (deadLetters.length > 0) await this.deadLetter(tx, topic, partition, deadLetters);
@@ -336,8 +349,8 @@ export class ProjectionRunner {
     await tx.query(`UPDATE ${this.quoted}.checkpoints SET "offset" = $4 WHERE consumer = $1 AND topic = $2 AND partition = $3`, [
       handler.name, topic, partition, last,
     ]);
-    processed.inc({ consumer: handler.name, topic, outcome: 'applied' }, events.length - rejected.length);
-    this.appliedCount += events.length - rejected.length;
+    processed.inc({ consumer: handler.name, topic, outcome: 'applied' }, decoded - rejected.length);
+    this.appliedCount += decoded - rejected.length;
     if (skipped > 0) processed.inc({ consumer: handler.name, topic, outcome: 'skipped' }, skipped);
     if (records.length > fresh.length) processed.inc({ consumer: handler.name, topic, outcome: 'redelivered' }, records.length - fresh.length);
     return fresh.length;
