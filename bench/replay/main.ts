@@ -296,7 +296,7 @@ export async function run(options: ReplayOptions): Promise<ReplayResult> {
           notes: `${totalSeconds.toFixed(1)} s for ${records.toLocaleString('en-US')} records, from the start until the rebuilt schema was swapped in (${rebuildSeconds.toFixed(1)} s of it applying); target ${rate >= 50_000 ? 'met' : 'NOT met'}`,
         },
         { stage: 'replay', metric: 'CPU per event until the swap, the replay (Node, every thread)', value: Number(nodeMicros.toFixed(1)), unit: 'µs' },
-        { stage: 'replay', metric: 'CPU per event until the swap, the replay\'s main thread (what bounds it)', value: Number(mainMicros.toFixed(1)), unit: 'µs' },
+        { stage: 'replay', metric: 'CPU per event until the swap, the replay\'s main thread (where the handlers run)', value: Number(mainMicros.toFixed(1)), unit: 'µs' },
         { stage: 'replay', metric: 'CPU per event until the swap, its Postgres backends', value: Number(postgresMicros.toFixed(1)), unit: 'µs' },
         {
           stage: 'replay',
