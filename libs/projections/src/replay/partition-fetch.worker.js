@@ -8,23 +8,24 @@
  *
  * Plain JavaScript, with only kafkajs to load, so the same file runs from the sources (tests) and from
  * dist. Protocol (PartitionFetchMessage, PartitionFetchCommand in partition-reader.ts):
- *  - workerData: { brokers, clientId, groupId, ranges: [{ topic, partition, next, end }], prefetch };
+ *  - workerData: { brokers, clientId, groupId, ranges: [{ topic, partition, next, end, prefetch }] };
  *  - posts { type: 'records', topic, partition, data, bounds, offsets, last } and, on failure,
  *    { type: 'error', name, message, stack };
  *  - takes { type: 'consumed', topic, partition, count } (the main thread handed them over: a paused
- *    partition resumes below half the prefetch) and { type: 'stop' } (disconnects, then exits).
+ *    partition resumes below half its prefetch), { type: 'prefetch', topic, partition, records } (a
+ *    partition's prefetch from now on) and { type: 'stop' } (disconnects, then exits).
  */
 const { parentPort, workerData } = require('node:worker_threads');
 const { Kafka, logLevel } = require('kafkajs');
 
-/** @typedef {{ topic: string; partition: number; next: number; end: number; inFlight: number; fetched: boolean; paused: boolean }} Range */
+/** @typedef {{ topic: string; partition: number; next: number; end: number; prefetch: number; inFlight: number; fetched: boolean; paused: boolean }} Range */
 
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
-const { brokers, clientId, groupId, prefetch } = workerData;
+const { brokers, clientId, groupId } = workerData;
 /** @type {Map<string, Range>} */
 const ranges = new Map();
 for (const r of workerData.ranges) {
-  ranges.set(`${r.topic}:${r.partition}`, { topic: r.topic, partition: r.partition, next: Number(r.next), end: Number(r.end), inFlight: 0, fetched: false, paused: false });
+  ranges.set(`${r.topic}:${r.partition}`, { topic: r.topic, partition: r.partition, next: Number(r.next), end: Number(r.end), prefetch: r.prefetch, inFlight: 0, fetched: false, paused: false });
 }
 
 let stopping = false;
@@ -90,7 +91,7 @@ function pack(messages) {
   return { data, bounds, offsets };
 }
 
-port.on('message', (/** @type {{ type: 'consumed'; topic: string; partition: number; count: number } | { type: 'stop' }} */ command) => {
+port.on('message', (/** @type {{ type: 'consumed'; topic: string; partition: number; count: number } | { type: 'prefetch'; topic: string; partition: number; records: number } | { type: 'stop' }} */ command) => {
   if (command.type === 'stop') {
     stopping = true;
     void consumer.disconnect().catch(() => undefined).finally(() => process.exit(0));
@@ -98,8 +99,9 @@ port.on('message', (/** @type {{ type: 'consumed'; topic: string; partition: num
   }
   const range = ranges.get(`${command.topic}:${command.partition}`);
   if (!range) return;
-  range.inFlight -= command.count;
-  if (range.paused && !range.fetched && range.inFlight < prefetch / 2) {
+  if (command.type === 'consumed') range.inFlight -= command.count;
+  else range.prefetch = command.records;
+  if (range.paused && !range.fetched && range.inFlight < range.prefetch / 2) {
     range.paused = false;
     consumer.resume([{ topic: range.topic, partitions: [range.partition] }]);
   }
@@ -138,7 +140,7 @@ port.on('message', (/** @type {{ type: 'consumed'; topic: string; partition: num
         port.postMessage({ type: 'records', topic: batch.topic, partition: batch.partition, data, bounds, offsets, last }, [data.buffer, bounds.buffer, offsets.buffer]);
       }
       if (last) pause(batch.topic, batch.partition);
-      else if (range.inFlight >= prefetch && !range.paused) {
+      else if (range.inFlight >= range.prefetch && !range.paused) {
         range.paused = true;
         pause(batch.topic, batch.partition);
       }

@@ -116,7 +116,8 @@ export interface ReadRangeOptions {
   /**
    * Partitions in stages (default: all in stage 0): a partition's records are handed over only once
    * every partition of an earlier stage is done. Every partition is fetched from the start, so a
-   * stage's records are waiting when the one before it ends.
+   * stage's records are waiting when the one before it ends; until then, at most `maxRecordsPerCall`
+   * of each (what waits is memory), then `prefetch`.
    */
   stageOf?: (topic: string, partition: number) => number;
 }
@@ -148,7 +149,10 @@ type PartitionFetchMessage =
   | { type: 'error'; name: string; message: string; stack?: string };
 
 /** What it takes. */
-export type PartitionFetchCommand = { type: 'consumed'; topic: string; partition: number; count: number } | { type: 'stop' };
+export type PartitionFetchCommand =
+  | { type: 'consumed'; topic: string; partition: number; count: number }
+  | { type: 'prefetch'; topic: string; partition: number; records: number }
+  | { type: 'stop' };
 
 /**
  * One record of a posted batch, read from the batch's buffer when asked. Key and value come as text
@@ -218,6 +222,8 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
   /** The stage being handed over: the earliest with a partition not done. */
   const currentStage = (): number => Math.min(...order.filter((r) => !r.done).map((r) => r.stage));
   let stage = currentStage();
+  /** A partition's prefetch: a later stage's waits with one call's worth. */
+  const prefetchOf = (read: PartitionRead): number => (read.stage > stage ? Math.min(prefetch, maxPerCall) : prefetch);
   let cursor = 0;
   let active = 0;
   let failure: { error: unknown } | undefined;
@@ -227,8 +233,13 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
     workerData: {
       ...connection,
       groupId: `revstream-replay-${randomBytes(6).toString('hex')}`,
-      prefetch,
-      ranges: wanted.map((w) => ({ topic: w.topic, partition: w.partition, next: ((options.from.get(w.topic)?.get(w.partition) ?? -1n) + 1n).toString(), end: w.offset.toString() })),
+      ranges: wanted.map((w) => ({
+        topic: w.topic,
+        partition: w.partition,
+        next: ((options.from.get(w.topic)?.get(w.partition) ?? -1n) + 1n).toString(),
+        end: w.offset.toString(),
+        prefetch: prefetchOf(reads.get(`${w.topic}:${w.partition}`)!),
+      })),
     },
   });
   const command = (c: PartitionFetchCommand): void => worker.postMessage(c);
@@ -252,6 +263,7 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
     const next = currentStage();
     if (next !== stage) {
       stage = next;
+      for (const r of order) if (r.stage === stage && !r.fetched) command({ type: 'prefetch', topic: r.topic, partition: r.partition, records: prefetchOf(r) });
       dispatch();
     }
   };
