@@ -34,7 +34,10 @@ const kafka = new Kafka({ clientId, brokers, connectionTimeout: 3_000, requestTi
 const consumer = kafka.consumer({
   groupId,
   maxWaitTimeInMs: 100,
-  maxBytesPerPartition: 4 * 1024 * 1024,
+  // 1 MiB per partition and fetch: kafkajs joins a response into one buffer before decoding it, and
+  // smaller ones cost less CPU per record (3.3 against 3.6 µs, and the rebuild 2 to 8 % faster in
+  // five rounds against 4 MiB: docs/replay.md).
+  maxBytesPerPartition: 1024 * 1024,
   maxBytes: 32 * 1024 * 1024,
   sessionTimeout: 60_000,
   rebalanceTimeout: 60_000,
