@@ -281,5 +281,6 @@ const meteringBulkRebuild: BulkRebuild = {
  */
 export function meteringHandler(): ProjectionHandler {
   // planBatch reads the events once, first, and keeps only the facts they carry: the runner may decode as it goes.
-  return { ...METERING, apply: (events, tx) => applyBatch(events, tx), applyStream: (events, tx) => applyBatch(events, tx), bulkRebuild: meteringBulkRebuild };
+  const apply = (events: Iterable<DomainEvent>, tx: ProjectionTx): Promise<{ rejected: RejectedEvent[] }> => applyBatch(events, tx);
+  return { ...METERING, apply, applyStream: apply, bulkRebuild: meteringBulkRebuild };
 }

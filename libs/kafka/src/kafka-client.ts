@@ -10,21 +10,24 @@ export interface KafkaClientOptions {
   retry?: KafkaConfig['retry'];
 }
 
-/** How each client createKafka made connects (a worker thread opens its own client the same way). */
-const connections = new WeakMap<Kafka, { brokers: string[]; clientId: string }>();
+/** A client's settings without its logger: what another thread needs to open the same client. */
+export type KafkaConnection = Pick<KafkaConfig, 'clientId' | 'brokers' | 'connectionTimeout' | 'requestTimeout' | 'retry'>;
 
-/** The brokers and client id of a client createKafka made; undefined for any other. */
-export const kafkaConnectionOf = (kafka: Kafka): { brokers: string[]; clientId: string } | undefined => connections.get(kafka);
+/** How each client createKafka made connects (a worker thread opens its own client the same way). */
+const connections = new WeakMap<Kafka, KafkaConnection>();
+
+/** The settings of a client createKafka made (plain data: a worker thread can take them); undefined for any other. */
+export const kafkaConnectionOf = (kafka: Kafka): KafkaConnection | undefined => connections.get(kafka);
 
 export function createKafka(options: KafkaClientOptions): Kafka {
-  const kafka = new Kafka({
+  const connection: KafkaConnection = {
     clientId: options.clientId,
     brokers: options.brokers.split(',').map((b) => b.trim()),
     connectionTimeout: 3_000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry: options.retry ?? { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },
-    ...(options.logger ? { logCreator: kafkajsLogCreator(options.logger) } : { logLevel: logLevel.NOTHING }),
-  });
-  connections.set(kafka, { brokers: options.brokers.split(',').map((b) => b.trim()), clientId: options.clientId });
+  };
+  const kafka = new Kafka({ ...connection, ...(options.logger ? { logCreator: kafkajsLogCreator(options.logger) } : { logLevel: logLevel.NOTHING }) });
+  connections.set(kafka, connection);
   return kafka;
 }

@@ -8,7 +8,7 @@
  *
  * Plain JavaScript, with only kafkajs to load, so the same file runs from the sources (tests) and from
  * dist. Protocol (PartitionFetchMessage, PartitionFetchCommand in partition-reader.ts):
- *  - workerData: { brokers, clientId, groupId, ranges: [{ topic, partition, next, end, prefetch }] };
+ *  - workerData: { connection (kafkaConnectionOf), groupId, ranges: [{ topic, partition, next, end, prefetch }] };
  *  - posts { type: 'records', topic, partition, data, bounds, offsets, last } and, on failure,
  *    { type: 'error', name, message, stack };
  *  - takes { type: 'consumed', topic, partition, count } (the main thread handed them over: a paused
@@ -21,7 +21,7 @@ const { Kafka, logLevel } = require('kafkajs');
 /** @typedef {{ topic: string; partition: number; next: number; end: number; prefetch: number; inFlight: number; fetched: boolean; paused: boolean }} Range */
 
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
-const { brokers, clientId, groupId } = workerData;
+const { connection, groupId } = workerData;
 /** @type {Map<string, Range>} */
 const ranges = new Map();
 for (const r of workerData.ranges) {
@@ -30,7 +30,8 @@ for (const r of workerData.ranges) {
 
 let stopping = false;
 let failed = false;
-const kafka = new Kafka({ clientId, brokers, connectionTimeout: 3_000, requestTimeout: 30_000, retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 }, logLevel: logLevel.NOTHING });
+// The caller's client settings (createKafka's, kafkaConnectionOf); its logger stays on the main thread.
+const kafka = new Kafka({ ...connection, logLevel: logLevel.NOTHING });
 const consumer = kafka.consumer({
   groupId,
   maxWaitTimeInMs: 100,

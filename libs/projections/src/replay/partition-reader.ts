@@ -123,7 +123,7 @@ export interface ReadRangeOptions {
 }
 
 /** A fetched batch as it came over, unpacked only when handed to `onRecords` (until then, nothing for the collector to trace). */
-export interface PackedRecords {
+interface PackedRecords {
   data: Uint8Array;
   bounds: Int32Array;
   offsets: Float64Array;
@@ -149,7 +149,7 @@ type PartitionFetchMessage =
   | { type: 'error'; name: string; message: string; stack?: string };
 
 /** What it takes. */
-export type PartitionFetchCommand =
+type PartitionFetchCommand =
   | { type: 'consumed'; topic: string; partition: number; count: number }
   | { type: 'prefetch'; topic: string; partition: number; records: number }
   | { type: 'stop' };
@@ -186,7 +186,7 @@ class PackedRecord implements LogRecord {
 }
 
 /** Records `start` to `end` (exclusive) of one posted batch, appended to `into` (see PackedRecord). */
-export function unpackRecords(packed: PackedRecords, start: number, end: number, into: LogRecord[]): void {
+function unpackRecords(packed: PackedRecords, start: number, end: number, into: LogRecord[]): void {
   const { data, bounds, offsets } = packed;
   const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   for (let i = start; i < end; i++) into.push(new PackedRecord(buffer, bounds, i, String(offsets[i])));
@@ -231,7 +231,7 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
 
   const worker = new Worker(FETCH_WORKER, {
     workerData: {
-      ...connection,
+      connection,
       groupId: `revstream-replay-${randomBytes(6).toString('hex')}`,
       ranges: wanted.map((w) => ({
         topic: w.topic,

@@ -239,7 +239,7 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       readRange({ kafka, from, to, onRecords: apply, concurrency, maxRecordsPerCall, ...(stageOf ? { stageOf } : {}) });
     // Tiny partitions first, then short, then long (rebuildOrder), as stages of one read: each stage's
     // records are fetched while the one before is applied. Only here, where it matters.
-    const rebuildShortFirst = async (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => {
+    const rebuildInStages = async (from: PartitionOffsets, to: PartitionOffsets): Promise<void> => {
       const stages = new Map<string, number>();
       for (const [i, part] of rebuildOrder(from, to, maxRecordsPerCall).entries()) for (const p of eachPartition(part)) stages.set(`${p.topic}:${p.partition}`, i);
       await rebuild(from, to, (topic, partition) => stages.get(`${topic}:${partition}`) ?? 0);
@@ -268,7 +268,7 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
         const bulk = handler.bulkRebuild;
         runners.push(bulk ? runnerOf(await shadowRunners[i]!.inTransaction((tx) => bulk.start(tx))) : shadowRunners[i]!);
       }
-      await rebuildShortFirst(initial, bulkTo);
+      await rebuildInStages(initial, bulkTo);
       runners = shadowRunners;
     }
     // Also when this run had no bulk phase: an interrupted earlier one is finished before going on.
@@ -276,7 +276,7 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
       const bulk = handler.bulkRebuild;
       if (bulk) await shadowRunners[i]!.inTransaction((tx) => bulk.finish(tx));
     }
-    await rebuildShortFirst(bulkTo, highWater);
+    await rebuildInStages(bulkTo, highWater);
 
     // 2. Catch up with live traffic (the live consumers' checkpoints, or the log's end when none run).
     const liveExists = await schemaExists(admin, live);
