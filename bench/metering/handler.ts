@@ -60,6 +60,7 @@ function timed(handler: ProjectionHandler, times: Map<string, { n: number; ms: n
         },
         copyFrom: (sql, data) => tx.copyFrom(sql, data),
         onRollback: (undo) => tx.onRollback(undo),
+        onCommit: (effect) => tx.onCommit(effect),
       };
       return handler.apply(events, wrapped);
     },

@@ -6,7 +6,6 @@ import {
   eventVersion,
   foldUsage,
   laterPolicy,
-  LedgerClaims,
   mergeSubscription,
   type MeterKind,
   type MeterPolicy,
@@ -28,8 +27,8 @@ import { LockSet } from './metering-locks';
 import { MeterPricesRepository, policyKey } from './meter-prices.repository';
 import { MetersRepository } from './meters.repository';
 import { customerKey, SubscriptionsRepository } from './subscriptions.repository';
-import { BulkUsageLedger, UsageLedgerRepository } from './usage-ledger.repository';
-import { UsageRepository } from './usage.repository';
+import { BulkLedgerState, BulkUsageLedger, UsageLedgerRepository } from './usage-ledger.repository';
+import { BulkUsagePeriods, UsageRepository } from './usage.repository';
 
 export const METERING_EVENT_TYPES = [...USAGE_EVENT_TYPES, 'valued.revenue', 'catalog.product_registered'] as const satisfies readonly EventType[];
 type MeteringEvent = DomainEvent<(typeof METERING_EVENT_TYPES)[number]>;
@@ -101,6 +100,16 @@ function planBatch(events: Iterable<DomainEvent>): BatchWork {
   return work;
 }
 
+/**
+ * A rebuild's bulk phase, in memory between its transactions (docs/replay.md): the ledger's keys, and
+ * the periods, written once when the phase ends. `fresh`: the ledger was empty when it started.
+ */
+interface BulkPhase {
+  readonly ledger: BulkLedgerState;
+  readonly periods: BulkUsagePeriods;
+  readonly fresh: boolean;
+}
+
 class MeteringBatch {
   private readonly ledger: UsageLedgerRepository;
   private readonly usage: UsageRepository;
@@ -110,9 +119,9 @@ class MeteringBatch {
 
   constructor(
     private readonly tx: ProjectionTx,
-    ledger?: UsageLedgerRepository,
+    private readonly bulk?: BulkPhase,
   ) {
-    this.ledger = ledger ?? new UsageLedgerRepository(tx);
+    this.ledger = bulk ? new BulkUsageLedger(tx, bulk.ledger) : new UsageLedgerRepository(tx);
     this.usage = new UsageRepository(tx);
     this.prices = new MeterPricesRepository(tx);
     this.subscriptions = new SubscriptionsRepository(tx);
@@ -173,6 +182,13 @@ class MeteringBatch {
     await this.prices.save(changedPolicies);
     await this.subscriptions.save(saved.sort((a, b) => (`${customerKey(a.tenantId, a.customerId)}\u0000${a.terms.key}` < `${customerKey(b.tenantId, b.customerId)}\u0000${b.terms.key}` ? -1 : 1)));
 
+    if (this.bulk) {
+      // Nothing is rated before the bulk phase ends, and then with the last policies; the periods of
+      // customers with a new schedule are recomputed from the ledger then.
+      const withReadings = await this.ledger.customersWithReadings(rescheduled);
+      for (const c of rescheduled) if (withReadings.has(customerKey(c.tenantId, c.customerId))) this.bulk.periods.markStale(c.tenantId, c.customerId);
+      return;
+    }
     for (const policy of repriced) await this.rerateMeter(policy.tenantId, policy.meter);
     await this.recomputeCustomers(rescheduled);
   }
@@ -191,20 +207,57 @@ class MeteringBatch {
     const withReadings = await this.ledger.customersWithReadings(customers);
     const todo = customers.filter((c) => withReadings.has(customerKey(c.tenantId, c.customerId)));
     if (todo.length === 0) return;
-    const kinds = new Map<string, Map<string, MeterKind>>();
-    for (const tenantId of new Set(todo.map((c) => c.tenantId))) kinds.set(tenantId, await this.meters.kindsOf(tenantId));
-    const schedules = new Map(todo.map((c) => [customerKey(c.tenantId, c.customerId), c.schedule]));
-    const periods = new Map<string, PeriodUsage>();
-    const kindOf = (tenantId: string, meter: string): MeterKind => kinds.get(tenantId)?.get(meter) ?? 'counter';
-    for await (const page of this.ledger.readingsOf(todo, kindOf)) {
-      foldUsage(page, (tenantId, customerId) => schedules.get(customerKey(tenantId, customerId)) ?? [], periods);
-    }
+    const periods = await this.foldLedger(todo, new Map(todo.map((c) => [customerKey(c.tenantId, c.customerId), c.schedule])));
     await this.usage.deleteCustomers(todo);
     const all = [...periods.values()];
     for (let i = 0; i < all.length; i += 5_000) {
       const merged = await this.usage.merge(all.slice(i, i + 5_000));
       await this.usage.writeRatings(merged, await this.prices.load(merged));
     }
+  }
+
+  /**
+   * The periods of these customers' readings in the ledger, folded with these schedules, and each
+   * meter's kind as the meters table has it. `everyone`: the customers are all the ledger's (one scan).
+   */
+  private async foldLedger(
+    customers: ReadonlyArray<{ tenantId: string; customerId: string }>,
+    schedules: ReadonlyMap<string, BillingSchedule>,
+    everyone = false,
+  ): Promise<Map<string, PeriodUsage>> {
+    const tenants = new Set(customers.map((c) => c.tenantId));
+    const kinds = new Map<string, Map<string, MeterKind>>();
+    for (const tenantId of tenants) kinds.set(tenantId, await this.meters.kindsOf(tenantId));
+    const kindOf = (tenantId: string, meter: string): MeterKind => kinds.get(tenantId)?.get(meter) ?? 'counter';
+    const scheduleFor = (tenantId: string, customerId: string): BillingSchedule => schedules.get(customerKey(tenantId, customerId)) ?? [];
+    const periods = new Map<string, PeriodUsage>();
+    const pages = everyone ? BulkUsageLedger.allReadings(this.tx, kindOf) : this.ledger.readingsOf(customers, kindOf);
+    for await (const page of pages) foldUsage(page, scheduleFor, periods);
+    return periods;
+  }
+
+  /**
+   * Ends the bulk phase this batch was made with: every period is written once, rated with the last
+   * policies. The periods come from memory when it accounts for every row of a ledger that was empty
+   * when the phase started, but for customers whose schedule changed; else (a resumed phase, or a
+   * phase another run left) they are all refolded from the ledger.
+   */
+  async finishBulk(): Promise<void> {
+    const bulk = this.bulk!;
+    let periods: PeriodUsage[] = [];
+    let refold: ReadonlyArray<{ tenantId: string; customerId: string }> = [];
+    const everyone = !bulk.fresh || bulk.ledger.rows !== (await BulkUsageLedger.rowCount(this.tx));
+    if (everyone) {
+      refold = await BulkUsageLedger.customers(this.tx);
+    } else {
+      ({ periods, stale: refold } = bulk.periods.settle());
+    }
+    if (refold.length > 0) {
+      for (const p of (await this.foldLedger(refold, await this.subscriptions.schedulesOf(refold), everyone)).values()) periods.push(p);
+    }
+    const meters = new Map<string, { tenantId: string; meter: string }>();
+    for (const p of periods) if (!meters.has(policyKey(p.tenantId, p.meter))) meters.set(policyKey(p.tenantId, p.meter), p);
+    await this.usage.replaceAll(periods, await this.prices.load(meters.values()));
   }
 
   /**
@@ -237,17 +290,23 @@ class MeteringBatch {
     if (counted.length === 0) return;
     const schedules = await this.subscriptions.schedulesOf(customers);
     const periods = foldUsage(counted, (tenantId, customerId) => schedules.get(customerKey(tenantId, customerId)) ?? []);
-    const merged = await this.usage.merge([...periods.values()]);
-    const policies = await this.prices.load(merged);
-    await this.usage.writeRatings(merged, policies);
+    if (this.bulk) {
+      // Held in memory, and written when the bulk phase ends; only once this transaction commits.
+      const held = this.bulk.periods;
+      this.tx.onCommit(() => held.add(periods.values()));
+    } else {
+      const merged = await this.usage.merge([...periods.values()]);
+      const policies = await this.prices.load(merged);
+      await this.usage.writeRatings(merged, policies);
+    }
     await this.meters.record(counted);
   }
 }
 
-/** One batch: configuration first, then usage, with this ledger (live: the table's own key decides). */
-async function applyBatch(events: Iterable<DomainEvent>, tx: ProjectionTx, ledger?: UsageLedgerRepository): Promise<{ rejected: RejectedEvent[] }> {
+/** One batch: configuration first, then usage (in a bulk phase, with what it holds in memory). */
+async function applyBatch(events: Iterable<DomainEvent>, tx: ProjectionTx, bulk?: BulkPhase): Promise<{ rejected: RejectedEvent[] }> {
   const work = planBatch(events);
-  const batch = new MeteringBatch(tx, ledger);
+  const batch = new MeteringBatch(tx, bulk);
   if (work.policies.length > 0 || work.subscriptions.length > 0) await batch.configure(work.policies, work.subscriptions);
   if (work.facts.length > 0) await batch.record(work.facts);
   return { rejected: work.rejected };
@@ -259,19 +318,34 @@ const METERING = { name: 'metering', version: 1, eventTypes: METERING_EVENT_TYPE
 /**
  * Metering's bulk rebuild (docs/replay.md): the ledger loses its primary key for the bulk phase, the
  * dedup rule is decided in memory over every key written (LedgerClaims, about 100 bytes a reading),
- * new rows go in by binary COPY, and `finish` builds the key again. Everything else is the live code.
+ * new rows go in by binary COPY, periods are folded in memory and written once by `finish`, which
+ * builds the key again. Everything else is the live code. One per handler: it holds the phase.
  */
-const meteringBulkRebuild: BulkRebuild = {
-  async start(tx) {
-    await BulkUsageLedger.dropKey(tx);
-    const claims = new LedgerClaims();
-    // A bulk phase stopped earlier wrote rows without the key: their keys still decide.
-    for await (const page of BulkUsageLedger.rowKeys(tx)) for (const row of page) claims.add(row);
-    const apply = (events: Iterable<DomainEvent>, batchTx: ProjectionTx): Promise<{ rejected: RejectedEvent[] }> => applyBatch(events, batchTx, new BulkUsageLedger(batchTx, claims));
-    return { ...METERING, apply, applyStream: apply };
-  },
-  finish: (tx) => BulkUsageLedger.restoreKey(tx),
-};
+function meteringBulkRebuild(): BulkRebuild {
+  let phase: BulkPhase | undefined;
+  return {
+    async start(tx) {
+      await BulkUsageLedger.dropKey(tx);
+      const ledger = new BulkLedgerState();
+      // A bulk phase stopped earlier wrote rows without the key: their keys still decide.
+      for await (const page of BulkUsageLedger.rowKeys(tx)) {
+        for (const row of page) ledger.claims.add(row);
+        ledger.rows += page.length;
+      }
+      const started: BulkPhase = { ledger, periods: new BulkUsagePeriods(), fresh: ledger.rows === 0 };
+      phase = started;
+      const apply = (events: Iterable<DomainEvent>, batchTx: ProjectionTx): Promise<{ rejected: RejectedEvent[] }> => applyBatch(events, batchTx, started);
+      return { ...METERING, apply, applyStream: apply };
+    },
+    async finish(tx) {
+      const ended = phase;
+      phase = undefined;
+      if (await BulkUsageLedger.hasKey(tx)) return;
+      await new MeteringBatch(tx, ended ?? { ledger: new BulkLedgerState(), periods: new BulkUsagePeriods(), fresh: false }).finishBulk();
+      await BulkUsageLedger.restoreKey(tx);
+    },
+  };
+}
 
 /**
  * The metering projection: Revnu usage, Revenium metering and Revenue Linter gauges aggregated per
@@ -282,5 +356,5 @@ const meteringBulkRebuild: BulkRebuild = {
 export function meteringHandler(): ProjectionHandler {
   // planBatch reads the events once, first, and keeps only the facts they carry: the runner may decode as it goes.
   const apply = (events: Iterable<DomainEvent>, tx: ProjectionTx): Promise<{ rejected: RejectedEvent[] }> => applyBatch(events, tx);
-  return { ...METERING, apply, applyStream: apply, bulkRebuild: meteringBulkRebuild };
+  return { ...METERING, apply, applyStream: apply, bulkRebuild: meteringBulkRebuild() };
 }

@@ -1,6 +1,6 @@
 import { BinaryCopyWriter, boolArray, int8Array, numericArray, textArray } from '@revstream/persistence';
 import type { ProjectionTx } from '@revstream/projections';
-import { EVENT_ID_KEY_PREFIX, type LedgerClaims, type LedgerRowKey, type MeterKind, type MeterReading, parseDecimal, type UsageFact } from '@revstream/rating';
+import { EVENT_ID_KEY_PREFIX, LedgerClaims, type LedgerRowKey, type MeterKind, type MeterReading, parseDecimal, type UsageFact } from '@revstream/rating';
 import { fromMs, toMs } from './sql-time';
 
 const LEDGER_KEY = '(tenant_id, customer_id, dedup_key, meter)';
@@ -123,6 +123,12 @@ export class UsageLedgerRepository {
   }
 }
 
+/** What a bulk phase knows of its ledger, in memory: every key it holds, and how many rows committed transactions wrote. */
+export class BulkLedgerState {
+  readonly claims = new LedgerClaims();
+  rows = 0;
+}
+
 /**
  * The ledger during a rebuild's bulk phase (MeteringBulkRebuild): the same rule, decided in memory by
  * LedgerClaims over every key the rebuild has written, and the new rows appended with one binary COPY
@@ -132,15 +138,19 @@ export class UsageLedgerRepository {
 export class BulkUsageLedger extends UsageLedgerRepository {
   constructor(
     private readonly bulkTx: ProjectionTx,
-    private readonly claims: LedgerClaims,
+    private readonly state: BulkLedgerState,
   ) {
     super(bulkTx);
   }
 
   override async claim(facts: readonly UsageFact[]): Promise<UsageFact[]> {
     if (facts.length === 0) return [];
-    const { counted, stored, undo } = this.claims.claim(facts);
+    const { counted, stored, undo } = this.state.claims.claim(facts);
     this.bulkTx.onRollback(undo);
+    const state = this.state;
+    this.bulkTx.onCommit(() => {
+      state.rows += stored.length;
+    });
     if (stored.length > 0) {
       const rows = new BinaryCopyWriter(stored.length * 96);
       for (const f of stored) rows.row(7).text(f.tenantId).text(f.customerId).text(f.key).text(f.meter).timestamptz(f.occurredAt).timestamptz(f.receivedAt).numeric(f.value);
@@ -157,7 +167,7 @@ export class BulkUsageLedger extends UsageLedgerRepository {
    * its lock, which configuration takes exclusively before asking, so these are committed ones.
    */
   override async customersWithReadings(customers: ReadonlyArray<{ tenantId: string; customerId: string }>): Promise<Set<string>> {
-    return new Set(customers.filter((c) => this.claims.hasReadings(c.tenantId, c.customerId)).map((c) => `${c.tenantId}\u0000${c.customerId}`));
+    return new Set(customers.filter((c) => this.state.claims.hasReadings(c.tenantId, c.customerId)).map((c) => `${c.tenantId}\u0000${c.customerId}`));
   }
 
   /** All these customers' readings with one scan of the ledger (no index to look them up by meanwhile). */
@@ -175,6 +185,42 @@ export class BulkUsageLedger extends UsageLedgerRepository {
     if (rows.length > 0) yield rows.map((r) => readingOf(r, kindOf));
   }
 
+  /** Every reading, a page at a time (one scan: a bulk phase that ends without its periods in memory refolds them all). */
+  static async *allReadings(tx: ProjectionTx, kindOf: (tenantId: string, meter: string) => MeterKind, pageSize = 50_000): AsyncGenerator<MeterReading[]> {
+    await tx.query(
+      `DECLARE ledger_readings NO SCROLL CURSOR FOR
+         SELECT tenant_id, customer_id, dedup_key, meter, ${toMs('occurred_at')} AS occurred_at, ${toMs('received_at')} AS received_at, value::text AS value
+           FROM ${tx.schema}.usage_ledger`,
+    );
+    for (;;) {
+      const rows = await tx.query<LedgerRow>(`FETCH ${pageSize} FROM ledger_readings`);
+      if (rows.length === 0) break;
+      yield rows.map((r) => readingOf(r, kindOf));
+    }
+    await tx.query('CLOSE ledger_readings');
+  }
+
+  /** Every customer with readings. */
+  static async customers(tx: ProjectionTx): Promise<Array<{ tenantId: string; customerId: string }>> {
+    const rows = await tx.query<{ tenant_id: string; customer_id: string }>(`SELECT DISTINCT tenant_id, customer_id FROM ${tx.schema}.usage_ledger`);
+    return rows.map((r) => ({ tenantId: r.tenant_id, customerId: r.customer_id }));
+  }
+
+  /** How many rows the ledger holds. */
+  static async rowCount(tx: ProjectionTx): Promise<number> {
+    const [row] = await tx.query<{ n: string }>(`SELECT count(*) AS n FROM ${tx.schema}.usage_ledger`);
+    return Number(row!.n);
+  }
+
+  /** Whether the ledger has its primary key (no bulk phase is under way). */
+  static async hasKey(tx: ProjectionTx): Promise<boolean> {
+    const [has] = await tx.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p') AS found`,
+      [`${tx.schema}.usage_ledger`],
+    );
+    return has!.found;
+  }
+
   /** Drops the ledger's primary key for the bulk phase (if it still has it). */
   static async dropKey(tx: ProjectionTx): Promise<void> {
     await tx.query(`ALTER TABLE ${tx.schema}.usage_ledger DROP CONSTRAINT IF EXISTS usage_ledger_pkey`);
@@ -182,11 +228,7 @@ export class BulkUsageLedger extends UsageLedgerRepository {
 
   /** Builds the primary key again, once, over every row (unless the ledger has it). */
   static async restoreKey(tx: ProjectionTx): Promise<void> {
-    const [has] = await tx.query<{ found: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'p') AS found`,
-      [`${tx.schema}.usage_ledger`],
-    );
-    if (has!.found) return;
+    if (await BulkUsageLedger.hasKey(tx)) return;
     // One sort of the whole ledger: with room for it in memory, it need not spill to disk.
     await tx.query(`SET LOCAL maintenance_work_mem = '256MB'`);
     await tx.query(`ALTER TABLE ${tx.schema}.usage_ledger ADD CONSTRAINT usage_ledger_pkey PRIMARY KEY ${LEDGER_KEY}`);

@@ -1,15 +1,17 @@
-import { int8Array, numericArray, textArray } from '@revstream/persistence';
+import { BinaryCopyWriter, dropIndexes, int8Array, numericArray, textArray } from '@revstream/persistence';
 import type { ProjectionTx } from '@revstream/projections';
 import {
   EMPTY_AGGREGATE,
   type MeterKind,
   type MeterPolicy,
+  mergePeriodUsage,
   parseDecimal,
   type PeriodUsage,
   ratePeriod,
   type UsageAggregate,
 } from '@revstream/rating';
 import { policyKey } from './meter-prices.repository';
+import { customerKey } from './subscriptions.repository';
 import { fromMs, toMs } from './sql-time';
 
 
@@ -75,6 +77,50 @@ const sortedByKey = (periods: readonly PeriodUsage[]): readonly PeriodUsage[] =>
 /** A later reading wins `latest`; ties go to the greater key. The same rule as @revstream/rating's fold. */
 const LATER = (at: string, key: string, thanAt: string, thanKey: string): string =>
   `(EXCLUDED.${at}, EXCLUDED.${key} COLLATE "C") > (u.${thanAt}, u.${thanKey} COLLATE "C")`;
+
+const CHARGE_COLUMNS = 'tenant_id, customer_id, meter, period_start, period_end, aggregation, value, currency, amount, price_source, price_ref';
+const ADJUSTMENT_COLUMNS = 'tenant_id, customer_id, meter, period_start, period_end, late_events, invoiced_value, value, currency, invoiced_amount, amount, adjustment';
+
+/** Binary COPY data for periods' usage, charges and adjustments rows (none: no period is late). */
+interface RatedRows {
+  readonly usage: Buffer;
+  readonly charges: Buffer;
+  readonly adjustments: Buffer | null;
+}
+
+/** The rows `merge` and `writeRatings` leave for periods that had none, as COPY data (columns: USAGE_COLUMNS, CHARGE_COLUMNS, ADJUSTMENT_COLUMNS). */
+function ratedRows(periods: readonly PeriodUsage[], policies: ReadonlyMap<string, MeterPolicy>): RatedRows {
+  const usage = new BinaryCopyWriter(periods.length * 192);
+  const charges = new BinaryCopyWriter(periods.length * 128);
+  const adjustments = new BinaryCopyWriter();
+  let late = 0;
+  for (const p of periods) {
+    const t = p.total;
+    const o = p.onTime;
+    usage
+      .row(20)
+      .text(p.tenantId).text(p.customerId).text(p.meter).timestamptz(p.period.start).timestamptz(p.period.end).text(p.kind)
+      .int8(t.count).numeric(t.sum).numeric(t.max).numeric(t.latest).timestamptz(t.latestAt).text(t.latestKey).timestamptz(t.firstAt).timestamptz(t.lastAt)
+      .int8(o.count).numeric(o.sum).numeric(o.max).numeric(o.latest).timestamptz(o.latestAt).text(o.latestKey);
+    const policy = policies.get(policyKey(p.tenantId, p.meter));
+    const r = ratePeriod(p.kind, t, o, policy);
+    charges
+      .row(11)
+      .text(p.tenantId).text(p.customerId).text(p.meter).timestamptz(p.period.start).timestamptz(p.period.end)
+      .text(r.aggregation).numeric(r.value).text(r.charge?.currency ?? null).int8(r.charge?.amount ?? null)
+      .text(r.charge ? policy!.source : null).text(r.charge ? policy!.ref : null);
+    if (o.count < t.count) {
+      late++;
+      adjustments
+        .row(12)
+        .text(p.tenantId).text(p.customerId).text(p.meter).timestamptz(p.period.start).timestamptz(p.period.end)
+        .int8(t.count - o.count).numeric(r.onTimeValue).numeric(r.value).text(r.charge?.currency ?? null)
+        .int8(r.onTimeCharge?.amount ?? null).int8(r.charge?.amount ?? null)
+        .int8(r.charge && r.onTimeCharge ? r.charge.amount - r.onTimeCharge.amount : null);
+    }
+  }
+  return { usage: usage.finish(), charges: charges.finish(), adjustments: late > 0 ? adjustments.finish() : null };
+}
 
 /**
  * The usage, charges and adjustments tables. Period usage is merged into the stored row with the same
@@ -166,6 +212,35 @@ export class UsageRepository {
     }
   }
 
+  /**
+   * Replaces every period, charge and adjustment with these periods, rated under their meters'
+   * policies: the rows that `merge` and `writeRatings` would leave for them. A rebuild's bulk phase
+   * ends so (BulkUsagePeriods). The tables are emptied, lose their indexes, are filled by binary COPY
+   * and get their indexes back, each built once.
+   */
+  async replaceAll(periods: readonly PeriodUsage[], policies: ReadonlyMap<string, MeterPolicy>, rowsPerCopy = 10_000): Promise<void> {
+    const tables = ['usage', 'charges', 'adjustments'].map((t) => `${this.tx.schema}.${t}`);
+    await this.tx.query(`TRUNCATE ${tables.join(', ')}`);
+    const restores: Array<() => Promise<void>> = [];
+    for (const table of tables) restores.push(await dropIndexes(this.tx, table));
+    // Each part is written while the next is encoded (the rows go in the order given: no other
+    // transaction writes them, so none can wait for another).
+    let writing: Promise<void> = Promise.resolve();
+    for (let i = 0; i < periods.length; i += rowsPerCopy) {
+      const rows = ratedRows(periods.slice(i, i + rowsPerCopy), policies);
+      await writing;
+      writing = this.copyRated(rows);
+    }
+    await writing;
+    for (const restore of restores) await restore();
+  }
+
+  private async copyRated(rows: RatedRows): Promise<void> {
+    await this.tx.copyFrom(`COPY ${this.tx.schema}.usage (${USAGE_COLUMNS}) FROM STDIN (FORMAT binary)`, rows.usage);
+    await this.tx.copyFrom(`COPY ${this.tx.schema}.charges (${CHARGE_COLUMNS}) FROM STDIN (FORMAT binary)`, rows.charges);
+    if (rows.adjustments) await this.tx.copyFrom(`COPY ${this.tx.schema}.adjustments (${ADJUSTMENT_COLUMNS}) FROM STDIN (FORMAT binary)`, rows.adjustments);
+  }
+
   /** A meter's periods across customers, a page at a time (for re-rating after a price change). */
   async *periodsOfMeter(tenantId: string, meter: string, pageSize = 10_000): AsyncGenerator<PeriodUsage[]> {
     let after: [string, string] | null = null;
@@ -240,5 +315,36 @@ export class UsageRepository {
         int8Array(late.map(({ r }) => (r.charge && r.onTimeCharge ? r.charge.amount - r.onTimeCharge.amount : null))),
       ],
     );
+  }
+}
+
+/**
+ * Metering's periods during a rebuild's bulk phase, in memory. Each transaction's folded periods are
+ * merged in once it commits (ProjectionTx.onCommit), and `UsageRepository.replaceAll` writes them
+ * all when the phase ends. Live processing merges a period into its row in every batch that touches
+ * it (a busy customer's period, in most batches of a rebuild); this writes each row once. A customer
+ * whose billing schedule changes meanwhile is marked stale: live processing recomputes such a
+ * customer's periods from the ledger, and so does the end of the phase.
+ */
+export class BulkUsagePeriods {
+  private readonly periods = new Map<string, PeriodUsage>();
+  private readonly stale = new Map<string, { tenantId: string; customerId: string }>();
+
+  /** A committed transaction's periods. */
+  add(periods: Iterable<PeriodUsage>): void {
+    for (const p of periods) mergePeriodUsage(this.periods, p);
+  }
+
+  /** This customer's periods are to be recomputed from the ledger at the end. */
+  markStale(tenantId: string, customerId: string): void {
+    this.stale.set(customerKey(tenantId, customerId), { tenantId, customerId });
+  }
+
+  /** The periods of every customer but the stale ones, and the stale customers. */
+  settle(): { periods: PeriodUsage[]; stale: Array<{ tenantId: string; customerId: string }> } {
+    if (this.stale.size === 0) return { periods: [...this.periods.values()], stale: [] };
+    const periods: PeriodUsage[] = [];
+    for (const p of this.periods.values()) if (!this.stale.has(customerKey(p.tenantId, p.customerId))) periods.push(p);
+    return { periods, stale: [...this.stale.values()] };
   }
 }

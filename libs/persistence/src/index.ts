@@ -10,3 +10,4 @@ export * from './postgres-readiness';
 export * from './sql-client';
 export * from './pg-binary-array';
 export * from './pg-binary-copy';
+export * from './table-indexes';

@@ -46,8 +46,16 @@ export class BinaryCopyWriter {
     return this;
   }
 
-  /** A bigint column's value from a safe integer. */
-  int8(value: number): this {
+  /** A bigint column's value from a safe integer, or a bigint (a signed 64-bit one). */
+  int8(value: number | bigint | null): this {
+    if (value === null) return this.nul();
+    if (typeof value === 'bigint') {
+      this.room(12);
+      this.buf.writeInt32BE(8, this.off);
+      this.buf.writeBigInt64BE(value, this.off + 4);
+      this.off += 12;
+      return this;
+    }
     if (!Number.isSafeInteger(value)) throw new RangeError(`BinaryCopyWriter: ${value} is not a safe integer`);
     this.room(12);
     writeInt8Element(this.buf, this.off, value);
@@ -56,7 +64,8 @@ export class BinaryCopyWriter {
   }
 
   /** A timestamptz column's value from epoch milliseconds (Postgres: microseconds since 2000-01-01). */
-  timestamptz(epochMs: number): this {
+  timestamptz(epochMs: number | null): this {
+    if (epochMs === null) return this.nul();
     if (!Number.isSafeInteger(epochMs)) throw new RangeError(`BinaryCopyWriter: ${epochMs} is not whole epoch milliseconds`);
     const micros = epochMs * 1000 - PG_EPOCH_US;
     if (Number.isSafeInteger(micros)) return this.int8(micros);

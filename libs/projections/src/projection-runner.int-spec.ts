@@ -171,6 +171,37 @@ describe('projection runner: exactly-once effect, dedup, dead letters, scale-out
     expect(await ds.query(`SELECT "offset" FROM tally.checkpoints WHERE consumer = 'tally' AND partition = 3 AND "offset" >= 0`)).toEqual([]);
   });
 
+  it('runs what a handler registers for the commit only once committed: never for a batch that rolled back, nor for an event whose savepoint did', async () => {
+    const ds = dataSources[0]!;
+    const tally = documentProjectionHandler(tallyProjection, tallyReadModel);
+    const committed: string[] = [];
+    const undone: string[] = [];
+    const r = new ProjectionRunner({
+      kafka: stack.kafka, dataSource: ds, topics: stack.topics, publisher, logger,
+      handler: {
+        ...tally,
+        apply: async (events, tx) => {
+          for (const e of events) {
+            const offset = e.metadata.position!.offset;
+            tx.onCommit(() => committed.push(offset));
+            tx.onRollback(() => undone.push(offset));
+            // A data error (division by zero, SQLSTATE 22012): the batch is redone one event at a time.
+            if ((e.data as { value: number }).value === 99) await tx.query('SELECT 1 / 0');
+          }
+          return tally.apply(events, tx);
+        },
+      },
+    });
+    const topic = stack.topics.raw('revnu');
+    expect(await r.applyRecords(topic, 3, asRecords([usage(50, 'cus_8', 1), usage(51, 'cus_8', 99), usage(52, 'cus_8', 2)]))).toBe(3);
+    // Nothing ran before the commit, and then only for the two events that were committed, in order.
+    expect(committed).toEqual(['0', '2']);
+    // Undone, latest first: the whole batch's registrations up to the error, then the culprit's in its savepoint.
+    expect(undone).toEqual(['1', '0', '1']);
+    expect(await ds.query(`SELECT total::int FROM tally.tallies WHERE customer_id = 'cus_8'`)).toEqual([{ total: 3 }]);
+    expect(await ds.query(`SELECT "offset", reason FROM tally.dead_letters WHERE partition = 3`)).toEqual([{ offset: '1', reason: 'unprocessable' }]);
+  });
+
   it('consumes from Kafka, and two instances in one group build exactly what one instance builds', async () => {
     const { ensureDatabase, dropDatabase } = await import('@revstream/persistence');
     const base = new URL(stack.databaseUrl);

@@ -232,6 +232,7 @@ export class ProjectionRunner {
         result = await this.applyInTransaction(tx, topic, partition, records, true);
       }
       await queryRunner.commitTransaction();
+      tx.committed();
       transactionSeconds.observe({ consumer: this.name }, Number(process.hrtime.bigint() - started) / 1e9);
       return result;
     } catch (error) {
@@ -253,6 +254,7 @@ export class ProjectionRunner {
       await queryRunner.startTransaction();
       const result = await work(tx);
       await queryRunner.commitTransaction();
+      tx.committed();
       return result;
     } catch (error) {
       if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction().catch(() => undefined);

@@ -14,18 +14,27 @@ export interface ProjectionTx {
    * when the transaction rolls back, or the savepoint the runner set around this event does.
    */
   onRollback(undo: () => void): void;
+  /**
+   * Registers an in-memory effect to apply once this transaction has committed (a handler's state
+   * that must only ever hold committed work). Dropped, never run, when the transaction rolls back, or
+   * the savepoint the runner set around this event does.
+   */
+  onCommit(effect: () => void): void;
 }
 
-/** The runner's side of a ProjectionTx: undoing what handlers registered, on a rollback. */
+/** The runner's side of a ProjectionTx: undoing what handlers registered on a rollback, applying it on a commit. */
 export interface ProjectionTxControl extends ProjectionTx {
-  /** How many undos are registered so far (a savepoint's mark). */
+  /** How many undos and commit effects are registered so far (a savepoint's mark). */
   readonly undoMark: number;
-  /** Runs the undos registered after `mark`, latest first, and forgets them. */
+  /** Runs the undos registered after `mark`, latest first, and forgets them and the commit effects registered after it. */
   rollBackTo(mark: number): void;
+  /** The transaction committed: runs the commit effects in the order they were registered, and forgets everything. */
+  committed(): void;
 }
 
 export function projectionTx(queryRunner: QueryRunner, quotedSchema: string): ProjectionTxControl {
-  const undos: Array<() => void> = [];
+  // Undos and commit effects in one list, so a savepoint's mark covers both.
+  const effects: Array<{ readonly undo?: () => void; readonly commit?: () => void }> = [];
   return {
     schema: quotedSchema,
     async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -43,13 +52,20 @@ export function projectionTx(queryRunner: QueryRunner, quotedSchema: string): Pr
       });
     },
     onRollback(undo: () => void): void {
-      undos.push(undo);
+      effects.push({ undo });
+    },
+    onCommit(commit: () => void): void {
+      effects.push({ commit });
     },
     get undoMark(): number {
-      return undos.length;
+      return effects.length;
     },
     rollBackTo(mark: number): void {
-      while (undos.length > mark) undos.pop()!();
+      while (effects.length > mark) effects.pop()!.undo?.();
+    },
+    committed(): void {
+      const done = effects.splice(0);
+      for (const e of done) e.commit?.();
     },
   };
 }

@@ -134,18 +134,29 @@ export function foldUsage(readings: Iterable<MeterReading>, scheduleFor: Schedul
     b.total.add(r);
     if (!arrivedAfterClose(b.period, r.receivedAt)) b.onTime.add(r);
   }
-  for (const b of builders) {
-    const key = periodUsageKey(b.tenantId, b.customerId, b.meter, b.period.start);
-    const before = into.get(key);
-    into.set(key, {
-      tenantId: b.tenantId,
-      customerId: b.customerId,
-      meter: b.meter,
-      kind: before?.kind === 'gauge' ? 'gauge' : b.kind,
-      period: b.period,
-      total: before ? mergeAggregates(before.total, b.total.build()) : b.total.build(),
-      onTime: before ? mergeAggregates(before.onTime, b.onTime.build()) : b.onTime.build(),
-    });
-  }
+  for (const b of builders) mergePeriodUsage(into, { tenantId: b.tenantId, customerId: b.customerId, meter: b.meter, kind: b.kind, period: b.period, total: b.total.build(), onTime: b.onTime.build() });
   return into;
+}
+
+/**
+ * Merges a period's usage into the one `into` holds for the same tenant, customer, meter and period
+ * start (by `periodUsageKey`), or adds it: the rules of the usage table's merge (counts and sums add,
+ * max and last take the greater, first the lesser, latest the later reading, gauge wins over counter).
+ */
+export function mergePeriodUsage(into: Map<string, PeriodUsage>, p: PeriodUsage): void {
+  const key = periodUsageKey(p.tenantId, p.customerId, p.meter, p.period.start);
+  const before = into.get(key);
+  if (before === undefined) {
+    into.set(key, p);
+    return;
+  }
+  into.set(key, {
+    tenantId: p.tenantId,
+    customerId: p.customerId,
+    meter: p.meter,
+    kind: before.kind === 'gauge' ? 'gauge' : p.kind,
+    period: before.period,
+    total: mergeAggregates(before.total, p.total),
+    onTime: mergeAggregates(before.onTime, p.onTime),
+  });
 }
