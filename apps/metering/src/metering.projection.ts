@@ -61,7 +61,8 @@ const invalid = (event: DomainEvent, error: unknown): RejectedEvent => {
  */
 function planBatch(events: Iterable<DomainEvent>): BatchWork {
   const work: BatchWork = { facts: [], policies: [], subscriptions: [], rejected: [] };
-  const keys = new Set<string>();
+  // The dedup keys seen in this batch, by tenant and customer (map lookups per event, no key string).
+  const keys = new Map<string, Map<string, Set<string>>>();
   for (const event of events) {
     if (!isMeteringEvent(event)) continue; // the runner only hands over the declared types
     try {
@@ -72,9 +73,12 @@ function planBatch(events: Iterable<DomainEvent>): BatchWork {
           const facts = usageFactsOf(event);
           if (facts.length === 0) break;
           const first = facts[0]!;
-          const key = `${first.tenantId}\u0000${first.customerId}\u0000${first.key}`;
-          if (keys.has(key)) break;
-          keys.add(key);
+          let byCustomer = keys.get(first.tenantId);
+          if (byCustomer === undefined) keys.set(first.tenantId, (byCustomer = new Map()));
+          let seen = byCustomer.get(first.customerId);
+          if (seen === undefined) byCustomer.set(first.customerId, (seen = new Set()));
+          if (seen.has(first.key)) break;
+          seen.add(first.key);
           for (const f of facts) work.facts.push(f);
           break;
         }

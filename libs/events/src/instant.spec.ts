@@ -56,6 +56,18 @@ describe('canonicalInstantMs: a valid instant whenever it is not NaN', () => {
     );
   });
 
+  it('reads the same whatever was read just before (it remembers the last two strings)', () => {
+    const canonical = fc.integer({ min: 0, max: 4_102_444_800_000 }).map((ms) => new Date(ms).toISOString());
+    fc.assert(
+      fc.property(fc.array(fc.oneof(canonical, fastForm), { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 20 }), (strings, picks) => {
+        // Each string read with nothing remembered: two other strings read first.
+        const alone = strings.map((iso) => (canonicalInstantMs('flush: one'), canonicalInstantMs('flush: two'), canonicalInstantMs(iso)));
+        for (const i of [0, ...picks]) expect(canonicalInstantMs(strings[i % strings.length]!)).toBe(alone[i % strings.length]);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('gives NaN for the other forms, which the full check judges', () => {
     for (const s of ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000+02:00', '2026-01-31T00:00:00.000Z', '0042-03-04T05:06:07.089Z', '2026-01-01 00:00:00.000Z', '']) {
       expect([s, canonicalInstantMs(s)]).toEqual([s, Number.NaN]);

@@ -15,6 +15,24 @@ export function instantMs(iso: string): number {
  * valid instant. Such a string is always a valid ISO-8601 instant: a check can stop there.
  */
 export function canonicalInstantMs(iso: string): number {
+  // An event's two instants are checked when it is decoded and read again by the projection: the last
+  // two strings read, and what they gave, answer the second time.
+  if (iso === lastIso) return lastMs;
+  if (iso === lastButOneIso) return lastButOneMs;
+  const ms = readCanonical(iso);
+  lastButOneIso = lastIso;
+  lastButOneMs = lastMs;
+  lastIso = iso;
+  lastMs = ms;
+  return ms;
+}
+
+let lastIso = '';
+let lastMs = Number.NaN;
+let lastButOneIso = '';
+let lastButOneMs = Number.NaN;
+
+function readCanonical(iso: string): number {
   if (
     iso.length !== 24 ||
     iso.charCodeAt(4) !== 45 || // -
