@@ -2,6 +2,7 @@ import { assertNever, type DomainEvent, type EventType } from '@revstream/events
 import type { BulkRebuild, ProjectionHandler, ProjectionTx, RejectedEvent } from '@revstream/projections';
 import {
   type BillingSchedule,
+  type ClaimRun,
   emptyTerms,
   eventVersion,
   foldUsage,
@@ -21,13 +22,14 @@ import {
   type SubscriptionTerms,
   type UsageFact,
   usageFactsOf,
+  UsageFold,
   USAGE_EVENT_TYPES,
 } from '@revstream/rating';
 import { LockSet } from './metering-locks';
 import { MeterPricesRepository, policyKey } from './meter-prices.repository';
-import { MetersRepository } from './meters.repository';
+import { MeterSightings, MetersRepository } from './meters.repository';
 import { customerKey, SubscriptionsRepository } from './subscriptions.repository';
-import { BulkLedgerState, BulkUsageLedger, UsageLedgerRepository } from './usage-ledger.repository';
+import { BulkLedgerState, BulkUsageLedger, LedgerRows, UsageLedgerRepository } from './usage-ledger.repository';
 import { BulkUsagePeriods, UsageRepository } from './usage.repository';
 
 export const METERING_EVENT_TYPES = [...USAGE_EVENT_TYPES, 'valued.revenue', 'catalog.product_registered'] as const satisfies readonly EventType[];
@@ -41,9 +43,8 @@ interface SubscriptionChange {
   readonly snapshot: SubscriptionSnapshot;
 }
 
-/** What one batch asks of the read models, once its events are decoded and checked. */
+/** What one batch asks of the configuration, once its events are decoded and checked; and what it rejects. */
 interface BatchWork {
-  readonly facts: UsageFact[];
   readonly policies: MeterPolicy[];
   readonly subscriptions: SubscriptionChange[];
   readonly rejected: RejectedEvent[];
@@ -55,12 +56,13 @@ const invalid = (event: DomainEvent, error: unknown): RejectedEvent => {
 };
 
 /**
- * Turns a batch's events into work, checking each. An event that cannot be used is rejected (the
- * runner dead-letters it) and contributes nothing. Within the batch, the first event of a dedup key
- * (in log order) is the one that can count; the ledger decides against earlier batches.
+ * Reads a batch's events once, in order, checking each. An event that cannot be used is rejected (the
+ * runner dead-letters it) and contributes nothing. A usage event's readings go to `usage` as it is
+ * read; within the batch, only the first event of a dedup key (in log order) is handed over, the one
+ * that can count (the ledger decides against earlier batches). The configuration is gathered.
  */
-function planBatch(events: Iterable<DomainEvent>): BatchWork {
-  const work: BatchWork = { facts: [], policies: [], subscriptions: [], rejected: [] };
+function planBatch(events: Iterable<DomainEvent>, usage: (facts: UsageFact[]) => void): BatchWork {
+  const work: BatchWork = { policies: [], subscriptions: [], rejected: [] };
   // The dedup keys seen in this batch, by tenant and customer (map lookups per event, no key string).
   const keys = new Map<string, Map<string, Set<string>>>();
   for (const event of events) {
@@ -79,7 +81,7 @@ function planBatch(events: Iterable<DomainEvent>): BatchWork {
           if (seen === undefined) byCustomer.set(first.customerId, (seen = new Set()));
           if (seen.has(first.key)) break;
           seen.add(first.key);
-          for (const f of facts) work.facts.push(f);
+          usage(facts);
           break;
         }
         case 'catalog.product_registered':
@@ -105,13 +107,65 @@ function planBatch(events: Iterable<DomainEvent>): BatchWork {
 }
 
 /**
- * A rebuild's bulk phase, in memory between its transactions (docs/replay.md): the ledger's keys, and
- * the periods, written once when the phase ends. `fresh`: the ledger was empty when it started.
+ * A rebuild's bulk phase, in memory between its transactions (docs/replay.md): the ledger's keys, the
+ * periods (written once when the phase ends), and every customer's billing schedule as committed.
+ * `fresh`: the ledger was empty when it started.
  */
 interface BulkPhase {
   readonly ledger: BulkLedgerState;
   readonly periods: BulkUsagePeriods;
+  readonly schedules: Map<string, BillingSchedule>;
   readonly fresh: boolean;
+}
+
+/**
+ * A bulk phase's batch of usage, reading by reading as the batch is read: claimed in memory, its new
+ * ledger rows encoded for one COPY, folded into periods with the schedules in memory, its meters
+ * noted. So a batch's readings never live together (only its periods do), and it takes no locks:
+ * nothing it writes is shared before the end of the phase. Its claims are one run (`ClaimRun`),
+ * undone as one if the batch rolls back.
+ */
+class BulkUsageBatch {
+  private readonly claims: ClaimRun;
+  private readonly rows = new LedgerRows();
+  private readonly fold: UsageFold;
+  private readonly sightings = new MeterSightings();
+  private readonly count = (f: UsageFact): void => {
+    this.fold.add(f);
+    this.sightings.add(f);
+  };
+  private readonly store = (f: UsageFact): void => this.rows.add(f);
+
+  constructor(private readonly bulk: BulkPhase) {
+    this.claims = bulk.ledger.claims.run();
+    this.fold = new UsageFold((tenantId, customerId) => bulk.schedules.get(customerKey(tenantId, customerId)) ?? []);
+  }
+
+  add(facts: readonly UsageFact[]): void {
+    this.claims.claim(facts, this.count, this.store);
+  }
+
+  /** No more readings: the claims' run ends here. */
+  close(): void {
+    this.claims.close();
+  }
+
+  undo(): void {
+    this.claims.undo();
+  }
+
+  /** Writes the ledger rows and the meters; the periods join the phase's once the transaction commits. */
+  async write(tx: ProjectionTx): Promise<void> {
+    await this.rows.copyTo(tx);
+    await new MetersRepository(tx).save(this.sightings);
+    const periods = this.fold.periods();
+    const rows = this.rows.count;
+    const bulk = this.bulk;
+    tx.onCommit(() => {
+      bulk.periods.add(periods);
+      bulk.ledger.rows += rows;
+    });
+  }
 }
 
 class MeteringBatch {
@@ -125,7 +179,7 @@ class MeteringBatch {
     private readonly tx: ProjectionTx,
     private readonly bulk?: BulkPhase,
   ) {
-    this.ledger = bulk ? new BulkUsageLedger(tx, bulk.ledger) : new UsageLedgerRepository(tx);
+    this.ledger = bulk ? new BulkUsageLedger(tx) : new UsageLedgerRepository(tx);
     this.usage = new UsageRepository(tx);
     this.prices = new MeterPricesRepository(tx);
     this.subscriptions = new SubscriptionsRepository(tx);
@@ -187,10 +241,16 @@ class MeteringBatch {
     await this.subscriptions.save(saved.sort((a, b) => (`${customerKey(a.tenantId, a.customerId)}\u0000${a.terms.key}` < `${customerKey(b.tenantId, b.customerId)}\u0000${b.terms.key}` ? -1 : 1)));
 
     if (this.bulk) {
-      // Nothing is rated before the bulk phase ends, and then with the last policies; the periods of
-      // customers with a new schedule are recomputed from the ledger then.
-      const withReadings = await this.ledger.customersWithReadings(rescheduled);
-      for (const c of rescheduled) if (withReadings.has(customerKey(c.tenantId, c.customerId))) this.bulk.periods.markStale(c.tenantId, c.customerId);
+      // Nothing is rated before the bulk phase ends, and then with the last policies. Once committed, a
+      // new schedule is the one later batches fold with, and a customer that has readings by then (a
+      // batch may have folded them with the old one) is recomputed from the ledger at the end.
+      const bulk = this.bulk;
+      this.tx.onCommit(() => {
+        for (const c of rescheduled) {
+          bulk.schedules.set(customerKey(c.tenantId, c.customerId), c.schedule);
+          if (bulk.ledger.claims.hasReadings(c.tenantId, c.customerId)) bulk.periods.markStale(c.tenantId, c.customerId);
+        }
+      });
       return;
     }
     for (const policy of repriced) await this.rerateMeter(policy.tenantId, policy.meter);
@@ -294,25 +354,38 @@ class MeteringBatch {
     if (counted.length === 0) return;
     const schedules = await this.subscriptions.schedulesOf(customers);
     const periods = foldUsage(counted, (tenantId, customerId) => schedules.get(customerKey(tenantId, customerId)) ?? []);
-    if (this.bulk) {
-      // Held in memory, and written when the bulk phase ends; only once this transaction commits.
-      const held = this.bulk.periods;
-      this.tx.onCommit(() => held.add(periods.values()));
-    } else {
-      const merged = await this.usage.merge([...periods.values()]);
-      const policies = await this.prices.load(merged);
-      await this.usage.writeRatings(merged, policies);
-    }
+    const merged = await this.usage.merge([...periods.values()]);
+    const policies = await this.prices.load(merged);
+    await this.usage.writeRatings(merged, policies);
     await this.meters.record(counted);
   }
 }
 
-/** One batch: configuration first, then usage (in a bulk phase, with what it holds in memory). */
-async function applyBatch(events: Iterable<DomainEvent>, tx: ProjectionTx, bulk?: BulkPhase): Promise<{ rejected: RejectedEvent[] }> {
-  const work = planBatch(events);
-  const batch = new MeteringBatch(tx, bulk);
+/** One batch: configuration first, then usage. */
+async function applyBatch(events: Iterable<DomainEvent>, tx: ProjectionTx): Promise<{ rejected: RejectedEvent[] }> {
+  const facts: UsageFact[] = [];
+  const work = planBatch(events, (readings) => {
+    for (const f of readings) facts.push(f);
+  });
+  const batch = new MeteringBatch(tx);
   if (work.policies.length > 0 || work.subscriptions.length > 0) await batch.configure(work.policies, work.subscriptions);
-  if (work.facts.length > 0) await batch.record(work.facts);
+  if (facts.length > 0) await batch.record(facts);
+  return { rejected: work.rejected };
+}
+
+/** One batch of a bulk phase: usage as it is read (BulkUsageBatch), then the configuration, then the usage's rows. */
+async function applyBulkBatch(events: Iterable<DomainEvent>, tx: ProjectionTx, bulk: BulkPhase): Promise<{ rejected: RejectedEvent[] }> {
+  // Made, read and closed with nothing in between: its claims are one run of the shared claims.
+  const usage = new BulkUsageBatch(bulk);
+  tx.onRollback(() => usage.undo());
+  let work: BatchWork;
+  try {
+    work = planBatch(events, (facts) => usage.add(facts));
+  } finally {
+    usage.close();
+  }
+  if (work.policies.length > 0 || work.subscriptions.length > 0) await new MeteringBatch(tx, bulk).configure(work.policies, work.subscriptions);
+  await usage.write(tx);
   return { rejected: work.rejected };
 }
 
@@ -336,16 +409,17 @@ function meteringBulkRebuild(): BulkRebuild {
         for (const row of page) ledger.claims.add(row);
         ledger.rows += page.length;
       }
-      const started: BulkPhase = { ledger, periods: new BulkUsagePeriods(), fresh: ledger.rows === 0 };
+      const schedules = await new SubscriptionsRepository(tx).allSchedules();
+      const started: BulkPhase = { ledger, periods: new BulkUsagePeriods(), schedules, fresh: ledger.rows === 0 };
       phase = started;
-      const apply = (events: Iterable<DomainEvent>, batchTx: ProjectionTx): Promise<{ rejected: RejectedEvent[] }> => applyBatch(events, batchTx, started);
+      const apply = (events: Iterable<DomainEvent>, batchTx: ProjectionTx): Promise<{ rejected: RejectedEvent[] }> => applyBulkBatch(events, batchTx, started);
       return { ...METERING, apply, applyStream: apply };
     },
     async finish(tx) {
       const ended = phase;
       phase = undefined;
       if (await BulkUsageLedger.hasKey(tx)) return;
-      await new MeteringBatch(tx, ended ?? { ledger: new BulkLedgerState(), periods: new BulkUsagePeriods(), fresh: false }).finishBulk();
+      await new MeteringBatch(tx, ended ?? { ledger: new BulkLedgerState(), periods: new BulkUsagePeriods(), schedules: new Map(), fresh: false }).finishBulk();
       await BulkUsageLedger.restoreKey(tx);
     },
   };

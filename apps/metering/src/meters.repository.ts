@@ -3,6 +3,30 @@ import type { ProjectionTx } from '@revstream/projections';
 import type { MeterKind, UsageFact } from '@revstream/rating';
 import { fromMs } from './sql-time';
 
+/** The meters and Revenium elements readings name, each with the earliest receivedAt among them: gathered reading by reading. */
+export class MeterSightings {
+  // By tenant, source and meter in nested maps (a batch has millions of readings and a few dozen
+  // meters: no key string per reading), keyed for the sorted statements when saved.
+  readonly byTenant = new Map<string, Map<string, Map<string, { kind: MeterKind; firstSeen: number }>>>();
+  readonly elements = new Map<string, { tenantId: string; sourceId: string; element: string; firstSeen: number }>();
+
+  add(f: UsageFact): void {
+    let bySource = this.byTenant.get(f.tenantId);
+    if (bySource === undefined) this.byTenant.set(f.tenantId, (bySource = new Map()));
+    let byMeter = bySource.get(f.source);
+    if (byMeter === undefined) bySource.set(f.source, (byMeter = new Map()));
+    const m = byMeter.get(f.meter);
+    if (!m) byMeter.set(f.meter, { kind: f.kind, firstSeen: f.receivedAt });
+    else if (f.receivedAt < m.firstSeen) m.firstSeen = f.receivedAt;
+    if (f.source === 'revenium') {
+      const ek = `${f.tenantId}\u0000${f.sourceId ?? ''}\u0000${f.meter}`;
+      const e = this.elements.get(ek);
+      if (!e) this.elements.set(ek, { tenantId: f.tenantId, sourceId: f.sourceId ?? '', element: f.meter, firstSeen: f.receivedAt });
+      else if (f.receivedAt < e.firstSeen) e.firstSeen = f.receivedAt;
+    }
+  }
+}
+
 /**
  * meters and metering_elements: every meter a tenant's usage names (by source), and every Revenium
  * metering element (payload key, per data source), created the first time they are seen. "First
@@ -13,31 +37,19 @@ export class MetersRepository {
   constructor(private readonly tx: ProjectionTx) {}
 
   async record(facts: readonly UsageFact[]): Promise<void> {
+    const sightings = new MeterSightings();
+    for (const f of facts) sightings.add(f);
+    await this.save(sightings);
+  }
+
+  async save(sightings: MeterSightings): Promise<void> {
     const meters = new Map<string, { tenantId: string; meter: string; source: string; kind: MeterKind; firstSeen: number }>();
-    const elements = new Map<string, { tenantId: string; sourceId: string; element: string; firstSeen: number }>();
-    // By tenant, source and meter in nested maps first (a batch has millions of facts and a few dozen
-    // meters: no key string per fact), then keyed for the sorted statements below.
-    const byTenant = new Map<string, Map<string, Map<string, { kind: MeterKind; firstSeen: number }>>>();
-    for (const f of facts) {
-      let bySource = byTenant.get(f.tenantId);
-      if (bySource === undefined) byTenant.set(f.tenantId, (bySource = new Map()));
-      let byMeter = bySource.get(f.source);
-      if (byMeter === undefined) bySource.set(f.source, (byMeter = new Map()));
-      const m = byMeter.get(f.meter);
-      if (!m) byMeter.set(f.meter, { kind: f.kind, firstSeen: f.receivedAt });
-      else if (f.receivedAt < m.firstSeen) m.firstSeen = f.receivedAt;
-      if (f.source === 'revenium') {
-        const ek = `${f.tenantId}\u0000${f.sourceId ?? ''}\u0000${f.meter}`;
-        const e = elements.get(ek);
-        if (!e) elements.set(ek, { tenantId: f.tenantId, sourceId: f.sourceId ?? '', element: f.meter, firstSeen: f.receivedAt });
-        else if (f.receivedAt < e.firstSeen) e.firstSeen = f.receivedAt;
-      }
-    }
-    for (const [tenantId, bySource] of byTenant) {
+    for (const [tenantId, bySource] of sightings.byTenant) {
       for (const [source, byMeter] of bySource) {
         for (const [meter, m] of byMeter) meters.set(`${tenantId}\u0000${meter}\u0000${source}`, { tenantId, meter, source, kind: m.kind, firstSeen: m.firstSeen });
       }
     }
+    const elements = sightings.elements;
     const sortedMeters = [...meters.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, m]) => m);
     if (sortedMeters.length > 0) {
       await this.tx.query(

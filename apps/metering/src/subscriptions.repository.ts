@@ -35,23 +35,13 @@ export class SubscriptionsRepository {
          JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, customer_id) ON s.tenant_id = k.tenant_id AND s.customer_id = k.customer_id`,
       [textArray(list.map((c) => c.tenantId)), textArray(list.map((c) => c.customerId))],
     );
-    for (const r of rows) {
-      const key = customerKey(r.tenant_id, r.customer_id);
-      const terms: SubscriptionTerms = {
-        key: r.subscription_key,
-        startedAt: r.started_at?.getTime() ?? null,
-        startedVersion: r.started_version,
-        endedAt: r.ended_at?.getTime() ?? null,
-        endedVersion: r.ended_version,
-        interval: r.interval,
-        intervalCount: r.interval_count,
-        intervalVersion: r.interval_version,
-      };
-      const list = out.get(key);
-      if (list) list.push(terms);
-      else out.set(key, [terms]);
-    }
-    return out;
+    return termsByCustomer(rows);
+  }
+
+  /** Every customer's billing schedule, by customer key (a rebuild's bulk phase keeps them in memory). */
+  async allSchedules(): Promise<Map<string, BillingSchedule>> {
+    const terms = termsByCustomer(await this.tx.query<SubscriptionRow>(`SELECT * FROM ${this.tx.schema}.subscriptions`));
+    return new Map([...terms].map(([key, list]) => [key, scheduleOf(list)]));
   }
 
   /** Billing schedules of customers, by customer key; customers without subscriptions get none (calendar months). */
@@ -82,4 +72,25 @@ export class SubscriptionsRepository {
       ],
     );
   }
+}
+
+function termsByCustomer(rows: readonly SubscriptionRow[]): Map<string, SubscriptionTerms[]> {
+  const out = new Map<string, SubscriptionTerms[]>();
+  for (const r of rows) {
+    const key = customerKey(r.tenant_id, r.customer_id);
+    const terms: SubscriptionTerms = {
+      key: r.subscription_key,
+      startedAt: r.started_at?.getTime() ?? null,
+      startedVersion: r.started_version,
+      endedAt: r.ended_at?.getTime() ?? null,
+      endedVersion: r.ended_version,
+      interval: r.interval,
+      intervalCount: r.interval_count,
+      intervalVersion: r.interval_version,
+    };
+    const list = out.get(key);
+    if (list) list.push(terms);
+    else out.set(key, [terms]);
+  }
+  return out;
 }

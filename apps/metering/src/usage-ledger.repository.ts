@@ -129,45 +129,36 @@ export class BulkLedgerState {
   rows = 0;
 }
 
+/** A batch's new ledger rows as binary COPY data, a reading at a time (a rebuild's bulk phase: BulkUsageLedger). */
+export class LedgerRows {
+  private readonly data = new BinaryCopyWriter(1 << 20);
+  count = 0;
+
+  add(f: UsageFact): void {
+    this.count++;
+    this.data.row(7).text(f.tenantId).text(f.customerId).text(f.key).text(f.meter).timestamptz(f.occurredAt).timestamptz(f.receivedAt).numeric(f.value);
+  }
+
+  /** Appends them to the ledger, with one COPY. */
+  async copyTo(tx: ProjectionTx): Promise<void> {
+    if (this.count === 0) return;
+    await tx.copyFrom(
+      `COPY ${tx.schema}.usage_ledger (tenant_id, customer_id, dedup_key, meter, occurred_at, received_at, value) FROM STDIN (FORMAT binary)`,
+      this.data.finish(),
+    );
+  }
+}
+
 /**
- * The ledger during a rebuild's bulk phase (MeteringBulkRebuild): the same rule, decided in memory by
- * LedgerClaims over every key the rebuild has written, and the new rows appended with one binary COPY
- * to a ledger that has no primary key meanwhile. Checking and updating that key costs more than
- * anything else a rebuild does per reading; built once at the end, it costs a fraction.
+ * The ledger during a rebuild's bulk phase (MeteringBulkRebuild): it has no primary key meanwhile.
+ * Checking and updating that key costs more than anything else a rebuild does per reading; built
+ * once at the end, it costs a fraction. The same dedup rule is decided in memory by LedgerClaims
+ * over every key the rebuild has written (BulkLedgerState), and new rows are appended with binary
+ * COPY (LedgerRows).
  */
 export class BulkUsageLedger extends UsageLedgerRepository {
-  constructor(
-    private readonly bulkTx: ProjectionTx,
-    private readonly state: BulkLedgerState,
-  ) {
+  constructor(private readonly bulkTx: ProjectionTx) {
     super(bulkTx);
-  }
-
-  override async claim(facts: readonly UsageFact[]): Promise<UsageFact[]> {
-    if (facts.length === 0) return [];
-    const { counted, stored, undo } = this.state.claims.claim(facts);
-    this.bulkTx.onRollback(undo);
-    const state = this.state;
-    this.bulkTx.onCommit(() => {
-      state.rows += stored.length;
-    });
-    if (stored.length > 0) {
-      const rows = new BinaryCopyWriter(stored.length * 96);
-      for (const f of stored) rows.row(7).text(f.tenantId).text(f.customerId).text(f.key).text(f.meter).timestamptz(f.occurredAt).timestamptz(f.receivedAt).numeric(f.value);
-      await this.bulkTx.copyFrom(
-        `COPY ${this.bulkTx.schema}.usage_ledger (tenant_id, customer_id, dedup_key, meter, occurred_at, received_at, value) FROM STDIN (FORMAT binary)`,
-        rows.finish(),
-      );
-    }
-    return counted;
-  }
-
-  /**
-   * From memory: the ledger has no index to probe meanwhile. A customer's readings are claimed under
-   * its lock, which configuration takes exclusively before asking, so these are committed ones.
-   */
-  override async customersWithReadings(customers: ReadonlyArray<{ tenantId: string; customerId: string }>): Promise<Set<string>> {
-    return new Set(customers.filter((c) => this.state.claims.hasReadings(c.tenantId, c.customerId)).map((c) => `${c.tenantId}\u0000${c.customerId}`));
   }
 
   /** All these customers' readings with one scan of the ledger (no index to look them up by meanwhile). */

@@ -26,6 +26,36 @@ describe('CompactKeySet: composite keys off the heap', () => {
     );
   });
 
+  it('given a range of adds between two marks, then deleting the range removes exactly the keys those adds stored', () => {
+    const part = fc.constantFrom('a', 'b', 'é', 'tn_1', 'event:e');
+    const key = fc.tuple(part, part, part) as fc.Arbitrary<Key>;
+    const op = fc.oneof(fc.tuple(fc.constantFrom('add', 'delete'), key), fc.constant(['mark'] as const), fc.constant(['deleteRange'] as const));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const set = new CompactKeySet(4);
+        // The model: each key present, with the number of the add that stored it.
+        const model = new Map<string, number>();
+        let adds = 0;
+        let mark = { at: set.mark, adds: 0 };
+        for (const o of ops) {
+          if (o[0] === 'mark') mark = { at: set.mark, adds };
+          else if (o[0] === 'deleteRange') {
+            set.deleteRange(mark.at, set.mark);
+            for (const [text, n] of [...model]) if (n >= mark.adds) model.delete(text);
+            mark = { at: set.mark, adds };
+          } else {
+            const [name, k] = o;
+            const text = asText(k);
+            if (name === 'add' && set.add(...k)) model.set(text, adds++);
+            if (name === 'delete') expect(set.delete(...k)).toBe(model.delete(text));
+          }
+          expect(set.size).toBe(model.size);
+        }
+        for (const text of model.keys()) expect(set.has(...(JSON.parse(text) as Key))).toBe(true);
+      }),
+    );
+  });
+
   it('given parts that join alike, then they are different keys', () => {
     const set = new CompactKeySet();
     expect(set.add('a\u0000b', 'c')).toBe(true);

@@ -53,6 +53,35 @@ export class CompactKeySet {
     return true;
   }
 
+  /**
+   * Where the next key added will be stored: the keys added from one mark to another are a range, and
+   * `deleteRange` removes them without anyone keeping them (a rolled-back transaction's keys).
+   */
+  get mark(): number {
+    return this.used;
+  }
+
+  /** Removes the keys added between two marks (those still there). */
+  deleteRange(from: number, to: number): void {
+    const a = this.arena;
+    for (let at = from; at < to; at += 4 + readLength(a, at)) {
+      const length = readLength(a, at);
+      let h = 0x811c9dc5;
+      for (let i = 0; i < length; i++) h = Math.imul(h ^ a[at + 4 + i]!, 0x01000193);
+      h >>>= 0;
+      const mask = this.slots.length - 1;
+      for (let i = h & mask; ; i = (i + 1) & mask) {
+        const slot = this.slots[i]!;
+        if (slot === 0) break;
+        if (slot === at + 1) {
+          this.slots[i] = -1;
+          this.live--;
+          break;
+        }
+      }
+    }
+  }
+
   /** The parts' UTF-8 bytes, each after its length (so no two lists of parts encode alike). */
   private encode(a: string, b: string, c: string | undefined, d: string | undefined): void {
     const bound = (a.length + b.length + (c?.length ?? 0) + (d?.length ?? 0)) * 3 + 16;

@@ -64,6 +64,34 @@ describe('LedgerClaims: the ledger dedup rule in memory', () => {
     ]);
   });
 
+  it('given a run of calls undone as one, then all it claimed is forgotten, and nothing the runs before and after it claimed', () => {
+    const claims = new LedgerClaims();
+    const ignore = (): void => undefined;
+    const before = claims.run();
+    before.claim([fact('cus_1', 'event:e1', 'api_calls')], ignore, ignore);
+    before.close();
+
+    const run = claims.run();
+    const counted: string[] = [];
+    run.claim([fact('cus_2', 'event:e2', 'api_calls'), fact('cus_2', 'event:e2', 'storage')], (f) => counted.push(`${f.customerId}/${f.meter}`), ignore);
+    run.claim([fact('cus_3', 'revenium:txn-9', 'tokens'), fact('cus_1', 'event:e1', 'api_calls')], (f) => counted.push(`${f.customerId}/${f.meter}`), ignore);
+    run.close();
+    expect(counted).toEqual(['cus_2/api_calls', 'cus_2/storage', 'cus_3/tokens']);
+
+    const after = claims.run();
+    after.claim([fact('cus_4', 'event:e4', 'api_calls')], ignore, ignore);
+    after.close();
+    expect(claims.size).toBe(5);
+
+    run.undo();
+    expect(claims.size).toBe(2);
+    expect([claims.hasReadings('tn_1', 'cus_2'), claims.hasReadings('tn_1', 'cus_3')]).toEqual([false, false]);
+    expect([claims.hasReadings('tn_1', 'cus_1'), claims.hasReadings('tn_1', 'cus_4')]).toEqual([true, true]);
+    // Claimed again (the retry), they count again; what the other runs claimed still counts nothing.
+    const retry = claims.claim([fact('cus_2', 'event:e2', 'api_calls'), fact('cus_3', 'revenium:txn-9', 'tokens'), fact('cus_4', 'event:e4', 'api_calls')]);
+    expect(names(retry.counted)).toEqual(['cus_2/event:e2/api_calls', 'cus_3/revenium:txn-9/tokens']);
+  });
+
   it('given the rows a ledger already holds (a resumed rebuild), then their keys decide as if claimed', () => {
     const claims = new LedgerClaims();
     claims.add({ tenantId: 'tn_1', customerId: 'cus_1', key: 'revenium:txn-1', meter: 'tokens' });

@@ -64,61 +64,25 @@ export class LedgerClaims {
   claim(facts: readonly UsageFact[]): ClaimOutcome {
     const counted: UsageFact[] = [];
     const stored: UsageFact[] = [];
-    const added: UsageFact[] = [];
-    const addedCustomers: UsageFact[] = [];
-    // The event being read: its key was new (its readings count), and the meters stored for it.
-    let event: UsageFact | undefined;
-    let eventCounts = false;
-    const eventMeters: string[] = [];
-    for (const f of facts) {
-      const sameEvent = event !== undefined && f.key === event.key && f.customerId === event.customerId && f.tenantId === event.tenantId;
-      if (sameEvent && isSourceKey(f.key)) {
-        // A source key's probe saw only earlier calls: every reading of its first event counts here,
-        // and a meter repeated within the event counts again but is stored once.
-        if (!eventCounts) continue;
-        counted.push(f);
-        if (eventMeters.includes(f.meter)) continue;
-        eventMeters.push(f.meter);
-        stored.push(f);
-        continue;
-      }
-      if (!sameEvent) {
-        event = f;
-        eventMeters.length = 0;
-        eventCounts = !isSourceKey(f.key) || this.sourceKeys.add(f.tenantId, f.customerId, f.key);
-        if (isSourceKey(f.key)) {
-          if (!eventCounts) continue;
-          added.push(f);
-          counted.push(f);
-          stored.push(f);
-          eventMeters.push(f.meter);
-          if (this.addCustomer(f.tenantId, f.customerId)) addedCustomers.push(f);
-          continue;
-        }
-      }
-      // An event id: each meter's row counts once, ever; a row repeated within the event counts again.
-      if (eventMeters.includes(f.meter)) {
-        counted.push(f);
-        continue;
-      }
-      if (!this.eventRows.add(f.tenantId, f.customerId, f.key, f.meter)) continue;
-      added.push(f);
-      eventMeters.push(f.meter);
-      counted.push(f);
-      stored.push(f);
-      if (this.addCustomer(f.tenantId, f.customerId)) addedCustomers.push(f);
-    }
-    return {
-      counted,
-      stored,
-      undo: () => {
-        for (const f of added) {
-          if (isSourceKey(f.key)) this.sourceKeys.delete(f.tenantId, f.customerId, f.key);
-          else this.eventRows.delete(f.tenantId, f.customerId, f.key, f.meter);
-        }
-        for (const f of addedCustomers) this.customers.get(f.tenantId)?.delete(f.customerId);
-      },
-    };
+    const run = this.run();
+    run.claim(
+      facts,
+      (f) => counted.push(f),
+      (f) => stored.push(f),
+    );
+    run.close();
+    return { counted, stored, undo: () => run.undo() };
+  }
+
+  /**
+   * A run of claims that can be undone as one (a transaction's), without keeping what it claimed: the
+   * keys it adds are a range of each set's storage. Claims of other runs must not come between its
+   * first claim and `close` (a batch claims synchronously, event after event).
+   */
+  run(): ClaimRun {
+    return new ClaimRun(this.sourceKeys, this.eventRows, (tenantId, customerId) => this.addCustomer(tenantId, customerId), (tenantId, customerId) =>
+      this.customers.get(tenantId)?.delete(customerId),
+    );
   }
 
   private addCustomer(tenantId: string, customerId: string): boolean {
@@ -127,5 +91,89 @@ export class LedgerClaims {
     if (set.has(customerId)) return false;
     set.add(customerId);
     return true;
+  }
+}
+
+/** One run of claims (LedgerClaims.run): claims call by call, then `close`; `undo` forgets them all. */
+export class ClaimRun {
+  private readonly sourceFrom: number;
+  private readonly eventFrom: number;
+  private sourceTo = -1;
+  private eventTo = -1;
+  /** The customers this run registered: few, once a rebuild has seen its customers. */
+  private readonly newCustomers: Array<[string, string]> = [];
+  private readonly eventMeters: string[] = [];
+
+  constructor(
+    private readonly sourceKeys: CompactKeySet,
+    private readonly eventRows: CompactKeySet,
+    private readonly addCustomer: (tenantId: string, customerId: string) => boolean,
+    private readonly dropCustomer: (tenantId: string, customerId: string) => void,
+  ) {
+    this.sourceFrom = sourceKeys.mark;
+    this.eventFrom = eventRows.mark;
+  }
+
+  /**
+   * One call: which of these readings count (`count`, in order) and which rows the ledger gains
+   * (`store`). Within a call, as within one claim statement, the probe sees only earlier calls.
+   */
+  claim(facts: readonly UsageFact[], count: (f: UsageFact) => void, store: (f: UsageFact) => void): void {
+    // The event being read: its key was new (its readings count), and the meters stored for it.
+    let event: UsageFact | undefined;
+    let eventCounts = false;
+    const eventMeters = this.eventMeters;
+    eventMeters.length = 0;
+    for (const f of facts) {
+      const sameEvent = event !== undefined && f.key === event.key && f.customerId === event.customerId && f.tenantId === event.tenantId;
+      if (sameEvent && isSourceKey(f.key)) {
+        // A source key's probe saw only earlier calls: every reading of its first event counts here,
+        // and a meter repeated within the event counts again but is stored once.
+        if (!eventCounts) continue;
+        count(f);
+        if (eventMeters.includes(f.meter)) continue;
+        eventMeters.push(f.meter);
+        store(f);
+        continue;
+      }
+      if (!sameEvent) {
+        event = f;
+        eventMeters.length = 0;
+        eventCounts = !isSourceKey(f.key) || this.sourceKeys.add(f.tenantId, f.customerId, f.key);
+        if (isSourceKey(f.key)) {
+          if (!eventCounts) continue;
+          count(f);
+          store(f);
+          eventMeters.push(f.meter);
+          if (this.addCustomer(f.tenantId, f.customerId)) this.newCustomers.push([f.tenantId, f.customerId]);
+          continue;
+        }
+      }
+      // An event id: each meter's row counts once, ever; a row repeated within the event counts again.
+      if (eventMeters.includes(f.meter)) {
+        count(f);
+        continue;
+      }
+      if (!this.eventRows.add(f.tenantId, f.customerId, f.key, f.meter)) continue;
+      eventMeters.push(f.meter);
+      count(f);
+      store(f);
+      if (this.addCustomer(f.tenantId, f.customerId)) this.newCustomers.push([f.tenantId, f.customerId]);
+    }
+  }
+
+  /** No more claims in this run: what it added ends here. */
+  close(): void {
+    if (this.sourceTo < 0) this.sourceTo = this.sourceKeys.mark;
+    if (this.eventTo < 0) this.eventTo = this.eventRows.mark;
+  }
+
+  /** Forgets everything this run registered (its transaction rolled back). */
+  undo(): void {
+    this.close();
+    this.sourceKeys.deleteRange(this.sourceFrom, this.sourceTo);
+    this.eventRows.deleteRange(this.eventFrom, this.eventTo);
+    for (const [tenantId, customerId] of this.newCustomers) this.dropCustomer(tenantId, customerId);
+    this.newCustomers.length = 0;
   }
 }

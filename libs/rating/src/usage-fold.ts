@@ -38,7 +38,10 @@ class AggregateBuilder {
   private smallSum = 0;
   private exactSum: Decimal | null = null;
   private max: Decimal | null = null;
-  private latest: Reading | null = null;
+  // The latest reading's fields, not the reading: a fold must not keep every batch's readings alive.
+  private latestValue: Decimal | null = null;
+  private latestAt = Number.NEGATIVE_INFINITY;
+  private latestKey = '';
   private firstAt = Number.POSITIVE_INFINITY;
   private lastAt = Number.NEGATIVE_INFINITY;
 
@@ -48,8 +51,11 @@ class AggregateBuilder {
     if (v.scale === 0 && v.coefficient > -SMALL && v.coefficient < SMALL && Math.abs(this.smallSum) < SMALL) this.smallSum += Number(v.coefficient);
     else this.exactSum = this.exactSum === null ? v : addDecimal(this.exactSum, v);
     if (this.max === null || compareDecimal(v, this.max) > 0) this.max = v;
-    const l = this.latest;
-    if (l === null || r.occurredAt > l.occurredAt || (r.occurredAt === l.occurredAt && compareKeys(r.key, l.key) > 0)) this.latest = r;
+    if (this.latestValue === null || r.occurredAt > this.latestAt || (r.occurredAt === this.latestAt && compareKeys(r.key, this.latestKey) > 0)) {
+      this.latestValue = v;
+      this.latestAt = r.occurredAt;
+      this.latestKey = r.key;
+    }
     if (r.occurredAt < this.firstAt) this.firstAt = r.occurredAt;
     if (r.occurredAt > this.lastAt) this.lastAt = r.occurredAt;
   }
@@ -61,9 +67,9 @@ class AggregateBuilder {
       count: this.count,
       sum: this.exactSum === null ? small : addDecimal(small, this.exactSum),
       max: this.max,
-      latest: this.latest!.value,
-      latestAt: this.latest!.occurredAt,
-      latestKey: this.latest!.key,
+      latest: this.latestValue,
+      latestAt: this.latestAt,
+      latestKey: this.latestKey,
       firstAt: this.firstAt,
       lastAt: this.lastAt,
     };
@@ -96,21 +102,36 @@ interface CustomerFold {
  * periods already in `into` are merged with (a recompute folds a long ledger page by page).
  */
 export function foldUsage(readings: Iterable<MeterReading>, scheduleFor: ScheduleLookup, into = new Map<string, PeriodUsage>()): Map<string, PeriodUsage> {
+  const fold = new UsageFold(scheduleFor);
+  for (const r of readings) fold.add(r);
+  return fold.into(into);
+}
+
+/** The fold of `foldUsage`, a reading at a time (a batch that folds its readings as it decodes them). */
+export class UsageFold {
   // Nested by tenant, customer, period and meter, so a reading costs map lookups and no key string.
   // Per customer: its schedule (looked up once) and the period its last reading fell in. Periods never
   // overlap, so a reading inside that period belongs to it; a batch's readings of one customer are
   // usually close in time, and billingPeriodAt is the fold's most expensive step.
-  const tenants = new Map<string, Map<string, CustomerFold>>();
-  const builders: PeriodBuilder[] = [];
-  for (const r of readings) {
-    let customers = tenants.get(r.tenantId);
+  private readonly tenants = new Map<string, Map<string, CustomerFold>>();
+  private readonly builders: PeriodBuilder[] = [];
+
+  constructor(private readonly scheduleFor: ScheduleLookup) {}
+
+  /** How many periods the readings so far fall in. */
+  get size(): number {
+    return this.builders.length;
+  }
+
+  add(r: MeterReading): void {
+    let customers = this.tenants.get(r.tenantId);
     if (customers === undefined) {
       customers = new Map();
-      tenants.set(r.tenantId, customers);
+      this.tenants.set(r.tenantId, customers);
     }
     let c = customers.get(r.customerId);
     if (c === undefined) {
-      c = { schedule: scheduleFor(r.tenantId, r.customerId), period: undefined, meters: undefined, periods: new Map() };
+      c = { schedule: this.scheduleFor(r.tenantId, r.customerId), period: undefined, meters: undefined, periods: new Map() };
       customers.set(r.customerId, c);
     }
     let period = c.period;
@@ -129,13 +150,26 @@ export function foldUsage(readings: Iterable<MeterReading>, scheduleFor: Schedul
     if (b === undefined) {
       b = { tenantId: r.tenantId, customerId: r.customerId, meter: r.meter, kind: r.kind, period, total: new AggregateBuilder(), onTime: new AggregateBuilder() };
       meters.set(r.meter, b);
-      builders.push(b);
+      this.builders.push(b);
     } else if (r.kind === 'gauge') b.kind = 'gauge';
     b.total.add(r);
     if (!arrivedAfterClose(b.period, r.receivedAt)) b.onTime.add(r);
   }
-  for (const b of builders) mergePeriodUsage(into, { tenantId: b.tenantId, customerId: b.customerId, meter: b.meter, kind: b.kind, period: b.period, total: b.total.build(), onTime: b.onTime.build() });
-  return into;
+
+  /** The periods folded, merged into `into` (by `periodUsageKey`). */
+  into(into = new Map<string, PeriodUsage>()): Map<string, PeriodUsage> {
+    for (const b of this.builders) mergePeriodUsage(into, this.built(b));
+    return into;
+  }
+
+  /** The periods folded, one each. */
+  periods(): PeriodUsage[] {
+    return this.builders.map((b) => this.built(b));
+  }
+
+  private built(b: PeriodBuilder): PeriodUsage {
+    return { tenantId: b.tenantId, customerId: b.customerId, meter: b.meter, kind: b.kind, period: b.period, total: b.total.build(), onTime: b.onTime.build() };
+  }
 }
 
 /**
