@@ -58,10 +58,13 @@ const invalid = (event: DomainEvent, error: unknown): RejectedEvent => {
 /**
  * Reads a batch's events once, in order, checking each. An event that cannot be used is rejected (the
  * runner dead-letters it) and contributes nothing. A usage event's readings go to `usage` as it is
- * read; within the batch, only the first event of a dedup key (in log order) is handed over, the one
- * that can count (the ledger decides against earlier batches). The configuration is gathered.
+ * read. With `dedup`, only the first event of a dedup key in the batch (in log order) is handed over,
+ * the one that can count: the claim statement sees only earlier batches (the ledger decides against
+ * them). A bulk phase claims event by event (ClaimRun), each call seeing the ones before: a later
+ * event with the key counts nothing there either (a source key counts once under any meter; a
+ * repeated event id has the same meters), so it needs no set of the batch's keys.
  */
-function planBatch(events: Iterable<DomainEvent>, usage: (facts: UsageFact[]) => void): BatchWork {
+function planBatch(events: Iterable<DomainEvent>, usage: (facts: UsageFact[]) => void, dedup = true): BatchWork {
   const work: BatchWork = { policies: [], subscriptions: [], rejected: [] };
   // The dedup keys seen in this batch, by tenant and customer (map lookups per event, no key string).
   const keys = new Map<string, Map<string, Set<string>>>();
@@ -74,6 +77,10 @@ function planBatch(events: Iterable<DomainEvent>, usage: (facts: UsageFact[]) =>
         case 'revlint.product_event': {
           const facts = usageFactsOf(event);
           if (facts.length === 0) break;
+          if (!dedup) {
+            usage(facts);
+            break;
+          }
           const first = facts[0]!;
           let byCustomer = keys.get(first.tenantId);
           if (byCustomer === undefined) keys.set(first.tenantId, (byCustomer = new Map()));
@@ -380,7 +387,7 @@ async function applyBulkBatch(events: Iterable<DomainEvent>, tx: ProjectionTx, b
   tx.onRollback(() => usage.undo());
   let work: BatchWork;
   try {
-    work = planBatch(events, (facts) => usage.add(facts));
+    work = planBatch(events, (facts) => usage.add(facts), false);
   } finally {
     usage.close();
   }
