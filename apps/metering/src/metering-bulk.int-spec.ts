@@ -81,7 +81,7 @@ describe('metering: a bulk phase ends with the tables live processing builds (re
     const bulkHandler = await runnerOf(ds).inTransaction((tx) => handler.bulkRebuild!.start(tx));
     await applyAll(runnerOf(ds, bulkHandler), batches);
     const ender = finisher ?? handler;
-    await runnerOf(ds, ender).inTransaction((tx) => ender.bulkRebuild!.finish(tx));
+    await runnerOf(ds, ender).inTransaction((tx, beside) => ender.bulkRebuild!.finish(tx, beside));
     return ds;
   };
 

@@ -308,12 +308,12 @@ class MeteringBatch {
   }
 
   /**
-   * Ends the bulk phase this batch was made with: every period is written once, rated with the last
-   * policies. The periods come from memory when it accounts for every row of a ledger that was empty
-   * when the phase started, but for customers whose schedule changed; else (a resumed phase, or a
-   * phase another run left) they are all refolded from the ledger.
+   * What the bulk phase this batch was made with ends with: every period, and the last policies to
+   * rate them with. The periods come from memory when it accounts for every row of a ledger that was
+   * empty when the phase started, but for customers whose schedule changed; else (a resumed phase, or
+   * a phase another run left) they are all refolded from the ledger.
    */
-  async finishBulk(): Promise<void> {
+  async settleBulk(): Promise<{ periods: PeriodUsage[]; policies: Map<string, MeterPolicy> }> {
     const bulk = this.bulk!;
     let periods: PeriodUsage[] = [];
     let refold: ReadonlyArray<{ tenantId: string; customerId: string }> = [];
@@ -328,7 +328,7 @@ class MeteringBatch {
     }
     const meters = new Map<string, { tenantId: string; meter: string }>();
     for (const p of periods) if (!meters.has(policyKey(p.tenantId, p.meter))) meters.set(policyKey(p.tenantId, p.meter), p);
-    await this.usage.replaceAll(periods, await this.prices.load(meters.values()));
+    return { periods, policies: await this.prices.load(meters.values()) };
   }
 
   /**
@@ -422,11 +422,14 @@ function meteringBulkRebuild(): BulkRebuild {
       const apply = (events: Iterable<DomainEvent>, batchTx: ProjectionTx): Promise<{ rejected: RejectedEvent[] }> => applyBulkBatch(events, batchTx, started);
       return { ...METERING, apply, applyStream: apply };
     },
-    async finish(tx) {
+    async finish(tx, beside) {
       const ended = phase;
       phase = undefined;
       if (await BulkUsageLedger.hasKey(tx)) return;
-      await new MeteringBatch(tx, ended ?? { ledger: new BulkLedgerState(), periods: new BulkUsagePeriods(), schedules: new Map(), fresh: false }).finishBulk();
+      const { periods, policies } = await new MeteringBatch(tx, ended ?? { ledger: new BulkLedgerState(), periods: new BulkUsagePeriods(), schedules: new Map(), fresh: false }).settleBulk();
+      // The periods' rows are written beside the key's build (other tables, another connection, both
+      // cores busy), and commit first: a ledger with its key again is a finished phase.
+      beside((side) => new UsageRepository(side).replaceAll(periods, policies));
       await BulkUsageLedger.restoreKey(tx);
     },
   };

@@ -88,30 +88,39 @@ interface RatedRows {
   readonly adjustments: Buffer | null;
 }
 
-/** The rows `merge` and `writeRatings` leave for periods that had none, as COPY data (columns: USAGE_COLUMNS, CHARGE_COLUMNS, ADJUSTMENT_COLUMNS). */
-function ratedRows(periods: readonly PeriodUsage[], policies: ReadonlyMap<string, MeterPolicy>): RatedRows {
-  const usage = new BinaryCopyWriter(periods.length * 192);
-  const charges = new BinaryCopyWriter(periods.length * 128);
-  const adjustments = new BinaryCopyWriter();
-  let late = 0;
-  for (const p of periods) {
+/** The rows `merge` and `writeRatings` leave for periods that had none, as COPY data (columns: USAGE_COLUMNS, CHARGE_COLUMNS, ADJUSTMENT_COLUMNS), a period at a time. */
+class RatedRowsWriter {
+  private readonly usage: BinaryCopyWriter;
+  private readonly charges: BinaryCopyWriter;
+  private readonly adjustments = new BinaryCopyWriter();
+  private late = 0;
+
+  constructor(
+    private readonly policies: ReadonlyMap<string, MeterPolicy>,
+    periods: number,
+  ) {
+    this.usage = new BinaryCopyWriter(periods * 192);
+    this.charges = new BinaryCopyWriter(periods * 128);
+  }
+
+  add(p: PeriodUsage): void {
     const t = p.total;
     const o = p.onTime;
-    usage
+    this.usage
       .row(20)
       .text(p.tenantId).text(p.customerId).text(p.meter).timestamptz(p.period.start).timestamptz(p.period.end).text(p.kind)
       .int8(t.count).numeric(t.sum).numeric(t.max).numeric(t.latest).timestamptz(t.latestAt).text(t.latestKey).timestamptz(t.firstAt).timestamptz(t.lastAt)
       .int8(o.count).numeric(o.sum).numeric(o.max).numeric(o.latest).timestamptz(o.latestAt).text(o.latestKey);
-    const policy = policies.get(policyKey(p.tenantId, p.meter));
+    const policy = this.policies.get(policyKey(p.tenantId, p.meter));
     const r = ratePeriod(p.kind, t, o, policy);
-    charges
+    this.charges
       .row(11)
       .text(p.tenantId).text(p.customerId).text(p.meter).timestamptz(p.period.start).timestamptz(p.period.end)
       .text(r.aggregation).numeric(r.value).text(r.charge?.currency ?? null).int8(r.charge?.amount ?? null)
       .text(r.charge ? policy!.source : null).text(r.charge ? policy!.ref : null);
     if (o.count < t.count) {
-      late++;
-      adjustments
+      this.late++;
+      this.adjustments
         .row(12)
         .text(p.tenantId).text(p.customerId).text(p.meter).timestamptz(p.period.start).timestamptz(p.period.end)
         .int8(t.count - o.count).numeric(r.onTimeValue).numeric(r.value).text(r.charge?.currency ?? null)
@@ -119,8 +128,14 @@ function ratedRows(periods: readonly PeriodUsage[], policies: ReadonlyMap<string
         .int8(r.charge && r.onTimeCharge ? r.charge.amount - r.onTimeCharge.amount : null);
     }
   }
-  return { usage: usage.finish(), charges: charges.finish(), adjustments: late > 0 ? adjustments.finish() : null };
+
+  finish(): RatedRows {
+    return { usage: this.usage.finish(), charges: this.charges.finish(), adjustments: this.late > 0 ? this.adjustments.finish() : null };
+  }
 }
+
+/** A turn of the event loop: the connection's pending COPY moves on while the next part is encoded. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The usage, charges and adjustments tables. Period usage is merged into the stored row with the same
@@ -223,13 +238,19 @@ export class UsageRepository {
     await this.tx.query(`TRUNCATE ${tables.join(', ')}`);
     const restores: Array<() => Promise<void>> = [];
     for (const table of tables) restores.push(await dropIndexes(this.tx, table));
-    // Each part is written while the next is encoded (the rows go in the order given: no other
-    // transaction writes them, so none can wait for another).
+    // Each part is written while the next is encoded, with a turn of the event loop every thousand
+    // periods so the connection keeps sending (the rows go in the order given: no other transaction
+    // writes them, so none can wait for another).
     let writing: Promise<void> = Promise.resolve();
     for (let i = 0; i < periods.length; i += rowsPerCopy) {
-      const rows = ratedRows(periods.slice(i, i + rowsPerCopy), policies);
+      const end = Math.min(periods.length, i + rowsPerCopy);
+      const rows = new RatedRowsWriter(policies, end - i);
+      for (let j = i; j < end; j++) {
+        rows.add(periods[j]!);
+        if ((j + 1) % 1_000 === 0) await nextTurn();
+      }
       await writing;
-      writing = this.copyRated(rows);
+      writing = this.copyRated(rows.finish());
     }
     await writing;
     for (const restore of restores) await restore();

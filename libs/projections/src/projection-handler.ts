@@ -43,6 +43,13 @@ export interface BulkRebuild {
    * and version). A schema an earlier bulk phase was stopped in is resumed: its rows are kept.
    */
   start(tx: ProjectionTx): Promise<ProjectionHandler>;
-  /** Makes the schema what live processing expects again. A no-op when it already is. */
-  finish(tx: ProjectionTx): Promise<void>;
+  /**
+   * Makes the schema what live processing expects again. A no-op when it already is. `beside` runs
+   * work in a second transaction at the same time (other tables: it must not wait for this one's
+   * locks), committed just before this one, and rolled back when either fails.
+   */
+  finish(tx: ProjectionTx, beside: Beside): Promise<void>;
 }
+
+/** Starts work in a second transaction beside the current one (ProjectionRunner.inTransaction). */
+export type Beside = (work: (tx: ProjectionTx) => Promise<void>) => void;

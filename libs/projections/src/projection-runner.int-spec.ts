@@ -202,6 +202,52 @@ describe('projection runner: exactly-once effect, dedup, dead letters, scale-out
     expect(await ds.query(`SELECT "offset", reason FROM tally.dead_letters WHERE partition = 3`)).toEqual([{ offset: '1', reason: 'unprocessable' }]);
   });
 
+  it('runs a second transaction beside the first, at the same time: it commits just before it, and neither commits when either fails', async () => {
+    const ds = dataSources[0]!;
+    await ds.query('CREATE TABLE IF NOT EXISTS tally.beside_probe (k text NOT NULL)');
+    const r = runner(ds);
+    const order: string[] = [];
+    let sideStarted = false;
+    await r.inTransaction(async (tx, beside) => {
+      await tx.query(`INSERT INTO tally.beside_probe VALUES ('main')`);
+      tx.onCommit(() => order.push('main'));
+      beside(async (side) => {
+        sideStarted = true;
+        // Its own connection: the main transaction's uncommitted row is not visible here.
+        expect(await side.query(`SELECT k FROM tally.beside_probe`)).toEqual([]);
+        await side.query(`INSERT INTO tally.beside_probe VALUES ('side')`);
+        side.onCommit(() => order.push('side'));
+      });
+      expect(() => beside(async () => undefined)).toThrow('one transaction beside at most');
+    });
+    expect(sideStarted).toBe(true);
+    expect(order).toEqual(['side', 'main']);
+    expect(await ds.query(`SELECT k FROM tally.beside_probe ORDER BY k`)).toEqual([{ k: 'main' }, { k: 'side' }]);
+
+    // The transaction beside fails: nothing of either is committed.
+    await ds.query('TRUNCATE tally.beside_probe');
+    await expect(
+      r.inTransaction(async (tx, beside) => {
+        await tx.query(`INSERT INTO tally.beside_probe VALUES ('main')`);
+        beside(async (side) => {
+          await side.query(`INSERT INTO tally.beside_probe VALUES ('side')`);
+          await side.query('SELECT 1 / 0');
+        });
+      }),
+    ).rejects.toThrow(/division by zero/);
+    // The first one fails after starting the other: nothing of either is committed.
+    await expect(
+      r.inTransaction(async (tx, beside) => {
+        beside(async (side) => {
+          await side.query(`INSERT INTO tally.beside_probe VALUES ('side')`);
+        });
+        await tx.query(`INSERT INTO tally.beside_probe VALUES ('main')`);
+        await tx.query('SELECT 1 / 0');
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect(await ds.query(`SELECT k FROM tally.beside_probe`)).toEqual([]);
+  });
+
   it('consumes from Kafka, and two instances in one group build exactly what one instance builds', async () => {
     const { ensureDatabase, dropDatabase } = await import('@revstream/persistence');
     const base = new URL(stack.databaseUrl);

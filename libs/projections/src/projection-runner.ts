@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { decodeEnvelope, type DomainEvent, PoisonEventError, type PoisonReason, Topics } from '@revstream/events';
 import type { EventPublisher } from '@revstream/kafka';
 import { counter, histogram, type Logger } from '@revstream/observability';
 import { quoteIdent, schemaOf } from '@revstream/persistence';
-import type { ProjectionHandler, RejectedEvent } from './projection-handler';
+import type { Beside, ProjectionHandler, RejectedEvent } from './projection-handler';
 import { isDeterministicDbError, type ProjectionTx, type ProjectionTxControl, projectionTx } from './projection-tx';
 import { topicsOf } from './document-projection.handler';
 
@@ -245,23 +245,58 @@ export class ProjectionRunner {
     }
   }
 
-  /** Runs `work` in one transaction on the projection's schema (a replay prepares and restores its bulk phase so). */
-  async inTransaction<T>(work: (tx: ProjectionTx) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in one transaction on the projection's schema (a replay prepares and restores its bulk
+   * phase so). `work` may start one more transaction beside it (`beside`), on a connection of its
+   * own, at the same time: once `work` is done and the other's work too, the other commits, then this
+   * one. When anything fails, whatever has not committed rolls back.
+   */
+  async inTransaction<T>(work: (tx: ProjectionTx, beside: Beside) => Promise<T>): Promise<T> {
     const queryRunner = this.options.dataSource.createQueryRunner();
     await queryRunner.connect();
     const tx = projectionTx(queryRunner, this.quoted);
+    const sides: Array<{ runner: QueryRunner; tx: ProjectionTxControl; done: Promise<void> }> = [];
+    const beside: Beside = (sideWork) => {
+      if (sides.length > 0) throw new Error('inTransaction: one transaction beside at most');
+      const runner = this.options.dataSource.createQueryRunner();
+      const sideTx = projectionTx(runner, this.quoted);
+      const done = (async () => {
+        await runner.connect();
+        await runner.startTransaction();
+        await sideWork(sideTx);
+      })();
+      // Awaited once `work` returns; a failure meanwhile must not go unhandled.
+      done.catch(() => undefined);
+      sides.push({ runner, tx: sideTx, done });
+    };
     try {
       await queryRunner.startTransaction();
-      const result = await work(tx);
+      let result: T;
+      try {
+        result = await work(tx, beside);
+      } finally {
+        // Whatever `work` did, the other transaction's work is over before anything is decided.
+        for (const side of sides) await side.done.catch(() => undefined);
+      }
+      for (const side of sides) {
+        await side.done;
+        await side.runner.commitTransaction();
+        side.tx.committed();
+      }
       await queryRunner.commitTransaction();
       tx.committed();
       return result;
     } catch (error) {
       if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction().catch(() => undefined);
       tx.rollBackTo(0);
+      for (const side of sides) {
+        if (side.runner.isTransactionActive) await side.runner.rollbackTransaction().catch(() => undefined);
+        side.tx.rollBackTo(0);
+      }
       throw error;
     } finally {
       await queryRunner.release();
+      for (const side of sides) await side.runner.release().catch(() => undefined);
     }
   }
 

@@ -274,7 +274,7 @@ export async function replayProjectionApp(options: ReplayOptions): Promise<Repla
     // Also when this run had no bulk phase: an interrupted earlier one is finished before going on.
     for (const [i, handler] of app.handlers.entries()) {
       const bulk = handler.bulkRebuild;
-      if (bulk) await shadowRunners[i]!.inTransaction((tx) => bulk.finish(tx));
+      if (bulk) await shadowRunners[i]!.inTransaction((tx, beside) => bulk.finish(tx, beside));
     }
     await rebuildInStages(bulkTo, highWater);
 
