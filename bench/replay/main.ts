@@ -13,7 +13,7 @@ import { createSchemaDataSource, dropDatabase, ensureDatabase, runMigrations, sc
 import { DEFAULT_REPLAY_BATCH, DEFAULT_REPLAY_BULK_MAX, eachPartition, lastOffsets, ProjectionRunner, readRange, replayProjectionApp, type ReplayPhase, topicsOf } from '@revstream/projections';
 import { meteringApp } from '../../apps/metering/src/metering.app';
 import { workload } from '../metering/workload';
-import { processCpuTicks } from '../shared/proc';
+import { hostCpuTicks, processCpuTicks, stealShare } from '../shared/proc';
 import { type BenchFigure, type BenchReport, machineDescription, today, writeReport } from '../shared/results';
 import { runToExit } from '../shared/run-to-exit';
 
@@ -197,6 +197,9 @@ export async function run(options: ReplayOptions): Promise<ReplayResult> {
     let mainAtRebuild = NaN;
     let mainRebuild = NaN;
     let cpuRebuild: NodeJS.CpuUsage | undefined;
+    // How much of the machine a hypervisor gave to other guests meanwhile: on a shared host, the figure moves with it.
+    let hostAtRebuild: ReturnType<typeof hostCpuTicks> = null;
+    let steal = Number.NaN;
     const pg = postgresCpu(rebuilt);
     let pgStarted: Promise<void> | undefined;
     let pgSeconds: Promise<number> | undefined;
@@ -218,10 +221,12 @@ export async function run(options: ReplayOptions): Promise<ReplayResult> {
           if (p.phase === 'rebuild') {
             cpuAtRebuild = process.cpuUsage();
             mainAtRebuild = mainTicks();
+            hostAtRebuild = hostCpuTicks();
             pgStarted = pg.start();
           } else if (p.phase === 'swap') {
             cpuRebuild = process.cpuUsage(cpuAtRebuild);
             mainRebuild = mainTicks() - mainAtRebuild;
+            steal = stealShare(hostAtRebuild, hostCpuTicks());
             pgSeconds = pgStarted!.then(() => pg.stop());
           }
         }
@@ -241,7 +246,8 @@ export async function run(options: ReplayOptions): Promise<ReplayResult> {
     const mainMicros = (mainRebuild * 1e4) / records;
     log(
       `  rebuilt at ${Math.round(rate).toLocaleString()} events/s (${totalSeconds.toFixed(1)} s until swapped in; ${rebuildSeconds.toFixed(1)} s applying); ` +
-        `cpu node ${nodeMicros.toFixed(1)} µs/event (main thread ${mainMicros.toFixed(1)}), postgres ${postgresMicros.toFixed(1)} µs/event`,
+        `cpu node ${nodeMicros.toFixed(1)} µs/event (main thread ${mainMicros.toFixed(1)}), postgres ${postgresMicros.toFixed(1)} µs/event; ` +
+        `steal ${(steal * 100).toFixed(0)} % (the machine's CPU time a hypervisor gave to other guests)`,
     );
 
     const counts = await (async () => {
@@ -304,6 +310,13 @@ export async function run(options: ReplayOptions): Promise<ReplayResult> {
           value: Math.round((cpus().length * 1e6) / (nodeMicros + postgresMicros)),
           unit: 'events/s',
           notes: 'what the CPU the rebuild spends per event allows on this machine, whatever else runs on it',
+        },
+        {
+          stage: 'replay',
+          metric: 'steal until the swap: the share of the machine\'s CPU time a hypervisor gave to other guests',
+          value: Number((steal * 100).toFixed(1)),
+          unit: '%',
+          notes: 'from /proc/stat; on a shared host the throughput falls as it rises',
         },
         { stage: 'kafka', metric: 'CPU per record, the partition reader alone (Node)', value: Number(readMicros.toFixed(1)), unit: 'µs' },
         ...figures,
