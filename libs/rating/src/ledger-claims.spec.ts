@@ -14,34 +14,47 @@ const fact = (customerId: string, key: string, meter: string, value = 1, tenantI
   value: decimalFromNumber(value),
 });
 const names = (facts: readonly UsageFact[]): string[] => facts.map((f) => `${f.customerId}/${f.key}/${f.meter}`);
+/** One call of a run of its own: the readings that count, the rows stored, and the run's undo. */
+const claim = (claims: LedgerClaims, facts: readonly UsageFact[]): { counted: UsageFact[]; stored: UsageFact[]; undo: () => void } => {
+  const counted: UsageFact[] = [];
+  const stored: UsageFact[] = [];
+  const run = claims.run();
+  run.claim(
+    facts,
+    (f) => counted.push(f),
+    (f) => stored.push(f),
+  );
+  run.close();
+  return { counted, stored, undo: () => run.undo() };
+};
 
 /** The ledger's claim statement's rule (UsageLedgerRepository.claim), decided in memory for a rebuild's bulk phase. */
 describe('LedgerClaims: the ledger dedup rule in memory', () => {
   it('given an event id seen before for a meter, then that reading counts nothing; other meters and customers still count', () => {
     const claims = new LedgerClaims();
-    const first = claims.claim([fact('cus_1', 'event:e1', 'api_calls'), fact('cus_1', 'event:e2', 'api_calls')]);
+    const first = claim(claims, [fact('cus_1', 'event:e1', 'api_calls'), fact('cus_1', 'event:e2', 'api_calls')]);
     expect(names(first.counted)).toEqual(['cus_1/event:e1/api_calls', 'cus_1/event:e2/api_calls']);
     expect(names(first.stored)).toEqual(names(first.counted));
 
-    const again = claims.claim([fact('cus_1', 'event:e1', 'api_calls'), fact('cus_1', 'event:e1', 'storage'), fact('cus_2', 'event:e1', 'api_calls')]);
+    const again = claim(claims, [fact('cus_1', 'event:e1', 'api_calls'), fact('cus_1', 'event:e1', 'storage'), fact('cus_2', 'event:e1', 'api_calls')]);
     expect(names(again.counted)).toEqual(['cus_1/event:e1/storage', 'cus_2/event:e1/api_calls']);
     expect(claims.size).toBe(4);
   });
 
   it('given a source key seen before under any meter, then a later event with it counts nothing, whatever its meters', () => {
     const claims = new LedgerClaims();
-    const first = claims.claim([fact('cus_1', 'revenium:txn-1', 'tokens'), fact('cus_1', 'revenium:txn-1', 'images')]);
+    const first = claim(claims, [fact('cus_1', 'revenium:txn-1', 'tokens'), fact('cus_1', 'revenium:txn-1', 'images')]);
     expect(names(first.counted)).toEqual(['cus_1/revenium:txn-1/tokens', 'cus_1/revenium:txn-1/images']);
-    const retry = claims.claim([fact('cus_1', 'revenium:txn-1', 'seconds'), fact('cus_1', 'revenium:txn-2', 'tokens')]);
+    const retry = claim(claims, [fact('cus_1', 'revenium:txn-1', 'seconds'), fact('cus_1', 'revenium:txn-2', 'tokens')]);
     expect(names(retry.counted)).toEqual(['cus_1/revenium:txn-2/tokens']);
     // Another customer's key of the same name is another key.
-    expect(names(claims.claim([fact('cus_2', 'revenium:txn-1', 'tokens')]).counted)).toEqual(['cus_2/revenium:txn-1/tokens']);
+    expect(names(claim(claims, [fact('cus_2', 'revenium:txn-1', 'tokens')]).counted)).toEqual(['cus_2/revenium:txn-1/tokens']);
   });
 
   it('given a meter repeated within one event, then it counts each time and is stored once, as the claim statement does', () => {
     const claims = new LedgerClaims();
     for (const key of ['event:e1', 'revenium:txn-1']) {
-      const out = claims.claim([fact('cus_1', key, 'tokens', 1), fact('cus_1', key, 'tokens', 2)]);
+      const out = claim(claims, [fact('cus_1', key, 'tokens', 1), fact('cus_1', key, 'tokens', 2)]);
       expect(out.counted.map((f) => f.value)).toEqual([decimalFromNumber(1), decimalFromNumber(2)]);
       expect(names(out.stored)).toEqual([`cus_1/${key}/tokens`]);
     }
@@ -49,8 +62,8 @@ describe('LedgerClaims: the ledger dedup rule in memory', () => {
 
   it('knows which customers have readings, and forgets what a rolled-back call registered', () => {
     const claims = new LedgerClaims();
-    claims.claim([fact('cus_1', 'event:e1', 'api_calls')]);
-    const rolledBack = claims.claim([fact('cus_2', 'event:e2', 'api_calls'), fact('cus_1', 'revenium:txn-1', 'tokens'), fact('cus_1', 'event:e1', 'api_calls')]);
+    claim(claims, [fact('cus_1', 'event:e1', 'api_calls')]);
+    const rolledBack = claim(claims, [fact('cus_2', 'event:e2', 'api_calls'), fact('cus_1', 'revenium:txn-1', 'tokens'), fact('cus_1', 'event:e1', 'api_calls')]);
     expect(names(rolledBack.counted)).toEqual(['cus_2/event:e2/api_calls', 'cus_1/revenium:txn-1/tokens']);
     expect(claims.hasReadings('tn_1', 'cus_2')).toBe(true);
     rolledBack.undo();
@@ -58,7 +71,7 @@ describe('LedgerClaims: the ledger dedup rule in memory', () => {
     expect(claims.hasReadings('tn_1', 'cus_1')).toBe(true);
     expect(claims.size).toBe(1);
     // Applied again (the runner's retry), the same readings count again.
-    expect(names(claims.claim([fact('cus_2', 'event:e2', 'api_calls'), fact('cus_1', 'revenium:txn-1', 'tokens')]).counted)).toEqual([
+    expect(names(claim(claims, [fact('cus_2', 'event:e2', 'api_calls'), fact('cus_1', 'revenium:txn-1', 'tokens')]).counted)).toEqual([
       'cus_2/event:e2/api_calls',
       'cus_1/revenium:txn-1/tokens',
     ]);
@@ -88,7 +101,7 @@ describe('LedgerClaims: the ledger dedup rule in memory', () => {
     expect([claims.hasReadings('tn_1', 'cus_2'), claims.hasReadings('tn_1', 'cus_3')]).toEqual([false, false]);
     expect([claims.hasReadings('tn_1', 'cus_1'), claims.hasReadings('tn_1', 'cus_4')]).toEqual([true, true]);
     // Claimed again (the retry), they count again; what the other runs claimed still counts nothing.
-    const retry = claims.claim([fact('cus_2', 'event:e2', 'api_calls'), fact('cus_3', 'revenium:txn-9', 'tokens'), fact('cus_4', 'event:e4', 'api_calls')]);
+    const retry = claim(claims, [fact('cus_2', 'event:e2', 'api_calls'), fact('cus_3', 'revenium:txn-9', 'tokens'), fact('cus_4', 'event:e4', 'api_calls')]);
     expect(names(retry.counted)).toEqual(['cus_2/event:e2/api_calls', 'cus_3/revenium:txn-9/tokens']);
   });
 
@@ -96,7 +109,7 @@ describe('LedgerClaims: the ledger dedup rule in memory', () => {
     const claims = new LedgerClaims();
     claims.add({ tenantId: 'tn_1', customerId: 'cus_1', key: 'revenium:txn-1', meter: 'tokens' });
     claims.add({ tenantId: 'tn_1', customerId: 'cus_1', key: 'event:e1', meter: 'api_calls' });
-    const out = claims.claim([fact('cus_1', 'revenium:txn-1', 'images'), fact('cus_1', 'event:e1', 'api_calls'), fact('cus_1', 'event:e1', 'storage')]);
+    const out = claim(claims, [fact('cus_1', 'revenium:txn-1', 'images'), fact('cus_1', 'event:e1', 'api_calls'), fact('cus_1', 'event:e1', 'storage')]);
     expect(names(out.counted)).toEqual(['cus_1/event:e1/storage']);
     expect(claims.hasReadings('tn_1', 'cus_1')).toBe(true);
     expect(claims.hasReadings('tn_2', 'cus_1')).toBe(false);

@@ -9,15 +9,6 @@ export interface LedgerRowKey {
   readonly meter: string;
 }
 
-export interface ClaimOutcome {
-  /** The readings that count, in input order. */
-  readonly counted: UsageFact[];
-  /** The rows the ledger gains (a reading repeated within the call counts, but is stored once). */
-  readonly stored: UsageFact[];
-  /** Forgets what this call registered (its transaction rolled back). */
-  readonly undo: () => void;
-}
-
 const isSourceKey = (key: string): boolean => !key.startsWith(EVENT_ID_KEY_PREFIX);
 
 /**
@@ -30,7 +21,8 @@ const isSourceKey = (key: string): boolean => !key.startsWith(EVENT_ID_KEY_PREFI
  *  - Within one call, as within one statement, the probe sees only what earlier calls claimed: every
  *    reading of the call's first event with a key counts, and a row repeated within the call counts
  *    each time but is stored once.
- * Like `claim`, a call expects each event's key once (the caller keeps the first event of a key).
+ * Claims are made in runs (`run`): a transaction's, undone as one when it rolls back. Like the claim
+ * statement, a call expects each event's key once (a bulk phase calls once per event).
  */
 export class LedgerClaims {
   /** tenant, customer and key of every source-keyed row. */
@@ -55,23 +47,6 @@ export class LedgerClaims {
     this.addCustomer(row.tenantId, row.customerId);
     if (isSourceKey(row.key)) this.sourceKeys.add(row.tenantId, row.customerId, row.key);
     else this.eventRows.add(row.tenantId, row.customerId, row.key, row.meter);
-  }
-
-  /**
-   * Decides which readings count and which rows to store, and registers the stored ones. An event's
-   * readings come together, and each key once per call (the caller keeps the first event of a key).
-   */
-  claim(facts: readonly UsageFact[]): ClaimOutcome {
-    const counted: UsageFact[] = [];
-    const stored: UsageFact[] = [];
-    const run = this.run();
-    run.claim(
-      facts,
-      (f) => counted.push(f),
-      (f) => stored.push(f),
-    );
-    run.close();
-    return { counted, stored, undo: () => run.undo() };
   }
 
   /**
