@@ -27,8 +27,7 @@ export class SubscriptionsRepository {
   async termsOf(customers: Iterable<{ tenantId: string; customerId: string }>): Promise<Map<string, SubscriptionTerms[]>> {
     const unique = new Map<string, { tenantId: string; customerId: string }>();
     for (const c of customers) unique.set(customerKey(c.tenantId, c.customerId), c);
-    const out = new Map<string, SubscriptionTerms[]>();
-    if (unique.size === 0) return out;
+    if (unique.size === 0) return new Map();
     const list = [...unique.values()];
     const rows = await this.tx.query<SubscriptionRow>(
       `SELECT s.* FROM ${this.tx.schema}.subscriptions s

@@ -3,6 +3,7 @@ import type { ProjectionTx } from '@revstream/projections';
 import {
   EMPTY_AGGREGATE,
   type MeterKind,
+  type Decimal,
   type MeterPolicy,
   mergePeriodUsage,
   parseDecimal,
@@ -81,6 +82,49 @@ const LATER = (at: string, key: string, thanAt: string, thanKey: string): string
 const CHARGE_COLUMNS = 'tenant_id, customer_id, meter, period_start, period_end, aggregation, value, currency, amount, price_source, price_ref';
 const ADJUSTMENT_COLUMNS = 'tenant_id, customer_id, meter, period_start, period_end, late_events, invoiced_value, value, currency, invoiced_amount, amount, adjustment';
 
+/** What a period's charges row holds beside its key, and its adjustments row when events came after it closed. */
+interface RatedValues {
+  readonly charge: {
+    readonly aggregation: string;
+    readonly value: Decimal;
+    readonly currency: string | null;
+    readonly amount: bigint | null;
+    readonly source: string | null;
+    readonly ref: string | null;
+  };
+  readonly adjustment: {
+    readonly lateEvents: number;
+    readonly invoicedValue: Decimal;
+    readonly value: Decimal;
+    readonly currency: string | null;
+    readonly invoicedAmount: bigint | null;
+    readonly amount: bigint | null;
+    readonly adjustment: bigint | null;
+  } | null;
+}
+
+/** A period rated under its meter's policy: the values `writeRatings` and `replaceAll` both write. */
+function ratedValues(p: PeriodUsage, policy: MeterPolicy | undefined): RatedValues {
+  const r = ratePeriod(p.kind, p.total, p.onTime, policy);
+  const currency = r.charge?.currency ?? null;
+  const amount = r.charge?.amount ?? null;
+  return {
+    charge: { aggregation: r.aggregation, value: r.value, currency, amount, source: r.charge ? policy!.source : null, ref: r.charge ? policy!.ref : null },
+    adjustment:
+      p.onTime.count < p.total.count
+        ? {
+            lateEvents: p.total.count - p.onTime.count,
+            invoicedValue: r.onTimeValue,
+            value: r.value,
+            currency,
+            invoicedAmount: r.onTimeCharge?.amount ?? null,
+            amount,
+            adjustment: r.charge && r.onTimeCharge ? r.charge.amount - r.onTimeCharge.amount : null,
+          }
+        : null,
+  };
+}
+
 /** Binary COPY data for periods' usage, charges and adjustments rows (none: no period is late). */
 interface RatedRows {
   readonly usage: Buffer;
@@ -111,21 +155,17 @@ class RatedRowsWriter {
       .text(p.tenantId).text(p.customerId).text(p.meter).timestamptz(p.period.start).timestamptz(p.period.end).text(p.kind)
       .int8(t.count).numeric(t.sum).numeric(t.max).numeric(t.latest).timestamptz(t.latestAt).text(t.latestKey).timestamptz(t.firstAt).timestamptz(t.lastAt)
       .int8(o.count).numeric(o.sum).numeric(o.max).numeric(o.latest).timestamptz(o.latestAt).text(o.latestKey);
-    const policy = this.policies.get(policyKey(p.tenantId, p.meter));
-    const r = ratePeriod(p.kind, t, o, policy);
+    const { charge: c, adjustment: a } = ratedValues(p, this.policies.get(policyKey(p.tenantId, p.meter)));
     this.charges
       .row(11)
       .text(p.tenantId).text(p.customerId).text(p.meter).timestamptz(p.period.start).timestamptz(p.period.end)
-      .text(r.aggregation).numeric(r.value).text(r.charge?.currency ?? null).int8(r.charge?.amount ?? null)
-      .text(r.charge ? policy!.source : null).text(r.charge ? policy!.ref : null);
-    if (o.count < t.count) {
+      .text(c.aggregation).numeric(c.value).text(c.currency).int8(c.amount).text(c.source).text(c.ref);
+    if (a) {
       this.late++;
       this.adjustments
         .row(12)
         .text(p.tenantId).text(p.customerId).text(p.meter).timestamptz(p.period.start).timestamptz(p.period.end)
-        .int8(t.count - o.count).numeric(r.onTimeValue).numeric(r.value).text(r.charge?.currency ?? null)
-        .int8(r.onTimeCharge?.amount ?? null).int8(r.charge?.amount ?? null)
-        .int8(r.charge && r.onTimeCharge ? r.charge.amount - r.onTimeCharge.amount : null);
+        .int8(a.lateEvents).numeric(a.invoicedValue).numeric(a.value).text(a.currency).int8(a.invoicedAmount).int8(a.amount).int8(a.adjustment);
     }
   }
 
@@ -287,8 +327,7 @@ export class UsageRepository {
   async writeRatings(periods: readonly PeriodUsage[], policies: ReadonlyMap<string, MeterPolicy>): Promise<void> {
     if (periods.length === 0) return;
     const sorted = sortedByKey(periods);
-    const policyOf = (p: PeriodUsage): MeterPolicy | undefined => policies.get(policyKey(p.tenantId, p.meter));
-    const rated = sorted.map((p) => ({ p, r: ratePeriod(p.kind, p.total, p.onTime, policyOf(p)) }));
+    const rated = sorted.map((p) => ({ p, ...ratedValues(p, policies.get(policyKey(p.tenantId, p.meter))) }));
     await this.tx.query(
       `INSERT INTO ${this.tx.schema}.charges (tenant_id, customer_id, meter, period_start, period_end, aggregation, value, currency, amount, price_source, price_ref)
        SELECT t, c, m, ${fromMs('ps')}, ${fromMs('pe')}, a, v, cur, amt, src, ref
@@ -303,15 +342,15 @@ export class UsageRepository {
         textArray(rated.map(({ p }) => p.meter)),
         int8Array(rated.map(({ p }) => p.period.start)),
         int8Array(rated.map(({ p }) => p.period.end)),
-        textArray(rated.map(({ r }) => r.aggregation)),
-        numericArray(rated.map(({ r }) => r.value)),
-        textArray(rated.map(({ r }) => r.charge?.currency ?? null)),
-        int8Array(rated.map(({ r }) => r.charge?.amount ?? null)),
-        textArray(rated.map(({ p, r }) => (r.charge ? policyOf(p)!.source : null))),
-        textArray(rated.map(({ p, r }) => (r.charge ? policyOf(p)!.ref : null))),
+        textArray(rated.map(({ charge }) => charge.aggregation)),
+        numericArray(rated.map(({ charge }) => charge.value)),
+        textArray(rated.map(({ charge }) => charge.currency)),
+        int8Array(rated.map(({ charge }) => charge.amount)),
+        textArray(rated.map(({ charge }) => charge.source)),
+        textArray(rated.map(({ charge }) => charge.ref)),
       ],
     );
-    const late = rated.filter(({ p }) => p.onTime.count < p.total.count);
+    const late = rated.flatMap(({ p, adjustment }) => (adjustment ? [{ p, a: adjustment }] : []));
     if (late.length === 0) return;
     await this.tx.query(
       `INSERT INTO ${this.tx.schema}.adjustments (tenant_id, customer_id, meter, period_start, period_end, late_events, invoiced_value, value, currency, invoiced_amount, amount, adjustment)
@@ -327,13 +366,13 @@ export class UsageRepository {
         textArray(late.map(({ p }) => p.meter)),
         int8Array(late.map(({ p }) => p.period.start)),
         int8Array(late.map(({ p }) => p.period.end)),
-        int8Array(late.map(({ p }) => p.total.count - p.onTime.count)),
-        numericArray(late.map(({ r }) => r.onTimeValue)),
-        numericArray(late.map(({ r }) => r.value)),
-        textArray(late.map(({ r }) => r.charge?.currency ?? null)),
-        int8Array(late.map(({ r }) => r.onTimeCharge?.amount ?? null)),
-        int8Array(late.map(({ r }) => r.charge?.amount ?? null)),
-        int8Array(late.map(({ r }) => (r.charge && r.onTimeCharge ? r.charge.amount - r.onTimeCharge.amount : null))),
+        int8Array(late.map(({ a }) => a.lateEvents)),
+        numericArray(late.map(({ a }) => a.invoicedValue)),
+        numericArray(late.map(({ a }) => a.value)),
+        textArray(late.map(({ a }) => a.currency)),
+        int8Array(late.map(({ a }) => a.invoicedAmount)),
+        int8Array(late.map(({ a }) => a.amount)),
+        int8Array(late.map(({ a }) => a.adjustment)),
       ],
     );
   }
