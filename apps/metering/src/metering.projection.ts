@@ -326,9 +326,7 @@ class MeteringBatch {
     if (refold.length > 0) {
       for (const p of (await this.foldLedger(refold, await this.subscriptions.schedulesOf(refold), everyone)).values()) periods.push(p);
     }
-    const meters = new Map<string, { tenantId: string; meter: string }>();
-    for (const p of periods) if (!meters.has(policyKey(p.tenantId, p.meter))) meters.set(policyKey(p.tenantId, p.meter), p);
-    return { periods, policies: await this.prices.load(meters.values()) };
+    return { periods, policies: await this.prices.load(periods) };
   }
 
   /**

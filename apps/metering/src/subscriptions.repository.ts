@@ -39,14 +39,12 @@ export class SubscriptionsRepository {
 
   /** Every customer's billing schedule, by customer key (a rebuild's bulk phase keeps them in memory). */
   async allSchedules(): Promise<Map<string, BillingSchedule>> {
-    const terms = termsByCustomer(await this.tx.query<SubscriptionRow>(`SELECT * FROM ${this.tx.schema}.subscriptions`));
-    return new Map([...terms].map(([key, list]) => [key, scheduleOf(list)]));
+    return schedulesFrom(termsByCustomer(await this.tx.query<SubscriptionRow>(`SELECT * FROM ${this.tx.schema}.subscriptions`)));
   }
 
   /** Billing schedules of customers, by customer key; customers without subscriptions get none (calendar months). */
   async schedulesOf(customers: Iterable<{ tenantId: string; customerId: string }>): Promise<Map<string, BillingSchedule>> {
-    const terms = await this.termsOf(customers);
-    return new Map([...terms].map(([key, list]) => [key, scheduleOf(list)]));
+    return schedulesFrom(await this.termsOf(customers));
   }
 
   async save(rows: ReadonlyArray<{ tenantId: string; customerId: string; terms: SubscriptionTerms }>): Promise<void> {
@@ -72,6 +70,9 @@ export class SubscriptionsRepository {
     );
   }
 }
+
+const schedulesFrom = (terms: ReadonlyMap<string, SubscriptionTerms[]>): Map<string, BillingSchedule> =>
+  new Map([...terms].map(([key, list]) => [key, scheduleOf(list)]));
 
 function termsByCustomer(rows: readonly SubscriptionRow[]): Map<string, SubscriptionTerms[]> {
   const out = new Map<string, SubscriptionTerms[]>();

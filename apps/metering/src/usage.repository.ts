@@ -75,6 +75,15 @@ const sortedByKey = (periods: readonly PeriodUsage[]): readonly PeriodUsage[] =>
   return periods;
 };
 
+/** A period's key and end as statement parameters: tenant, customer, meter, start and end (epoch ms). */
+const keyArrays = (periods: readonly PeriodUsage[]): Buffer[] => [
+  textArray(periods.map((p) => p.tenantId)),
+  textArray(periods.map((p) => p.customerId)),
+  textArray(periods.map((p) => p.meter)),
+  int8Array(periods.map((p) => p.period.start)),
+  int8Array(periods.map((p) => p.period.end)),
+];
+
 /** A later reading wins `latest`; ties go to the greater key. The same rule as @revstream/rating's fold. */
 const LATER = (at: string, key: string, thanAt: string, thanKey: string): string =>
   `(EXCLUDED.${at}, EXCLUDED.${key} COLLATE "C") > (u.${thanAt}, u.${thanKey} COLLATE "C")`;
@@ -218,11 +227,7 @@ export class UsageRepository {
          on_time_latest_at = GREATEST(u.on_time_latest_at, EXCLUDED.on_time_latest_at)
        RETURNING ${RATING_COLUMNS('u')}`,
       [
-        textArray(col((p) => p.tenantId)),
-        textArray(col((p) => p.customerId)),
-        textArray(col((p) => p.meter)),
-        int8Array(col((p) => p.period.start)),
-        int8Array(col((p) => p.period.end)),
+        ...keyArrays(sorted),
         textArray(col((p) => p.kind)),
         int8Array(col((p) => p.total.count)),
         numericArray(col((p) => p.total.sum)),
@@ -337,11 +342,7 @@ export class UsageRepository {
          period_end = EXCLUDED.period_end, aggregation = EXCLUDED.aggregation, value = EXCLUDED.value, currency = EXCLUDED.currency,
          amount = EXCLUDED.amount, price_source = EXCLUDED.price_source, price_ref = EXCLUDED.price_ref`,
       [
-        textArray(rated.map(({ p }) => p.tenantId)),
-        textArray(rated.map(({ p }) => p.customerId)),
-        textArray(rated.map(({ p }) => p.meter)),
-        int8Array(rated.map(({ p }) => p.period.start)),
-        int8Array(rated.map(({ p }) => p.period.end)),
+        ...keyArrays(sorted),
         textArray(rated.map(({ charge }) => charge.aggregation)),
         numericArray(rated.map(({ charge }) => charge.value)),
         textArray(rated.map(({ charge }) => charge.currency)),
@@ -361,11 +362,7 @@ export class UsageRepository {
          period_end = EXCLUDED.period_end, late_events = EXCLUDED.late_events, invoiced_value = EXCLUDED.invoiced_value, value = EXCLUDED.value,
          currency = EXCLUDED.currency, invoiced_amount = EXCLUDED.invoiced_amount, amount = EXCLUDED.amount, adjustment = EXCLUDED.adjustment`,
       [
-        textArray(late.map(({ p }) => p.tenantId)),
-        textArray(late.map(({ p }) => p.customerId)),
-        textArray(late.map(({ p }) => p.meter)),
-        int8Array(late.map(({ p }) => p.period.start)),
-        int8Array(late.map(({ p }) => p.period.end)),
+        ...keyArrays(late.map(({ p }) => p)),
         int8Array(late.map(({ a }) => a.lateEvents)),
         numericArray(late.map(({ a }) => a.invoicedValue)),
         numericArray(late.map(({ a }) => a.value)),

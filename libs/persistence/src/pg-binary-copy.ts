@@ -70,11 +70,7 @@ export class BinaryCopyWriter {
     const micros = epochMs * 1000 - PG_EPOCH_US;
     if (Number.isSafeInteger(micros)) return this.int8(micros);
     // Beyond about 285 years from 2000, microseconds outgrow a Number: exact through a BigInt.
-    this.room(12);
-    this.buf.writeInt32BE(8, this.off);
-    this.buf.writeBigInt64BE(BigInt(epochMs) * 1000n - BigInt(PG_EPOCH_US), this.off + 4);
-    this.off += 12;
-    return this;
+    return this.int8(BigInt(epochMs) * 1000n - BigInt(PG_EPOCH_US));
   }
 
   numeric(value: DecimalValue | null): this {

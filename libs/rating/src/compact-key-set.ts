@@ -65,10 +65,7 @@ export class CompactKeySet {
   deleteRange(from: number, to: number): void {
     const a = this.arena;
     for (let at = from; at < to; at += 4 + readLength(a, at)) {
-      const length = readLength(a, at);
-      let h = 0x811c9dc5;
-      for (let i = 0; i < length; i++) h = Math.imul(h ^ a[at + 4 + i]!, 0x01000193);
-      h >>>= 0;
+      const h = fnv1a(a, at + 4, readLength(a, at));
       const mask = this.slots.length - 1;
       for (let i = h & mask; ; i = (i + 1) & mask) {
         const slot = this.slots[i]!;
@@ -112,12 +109,9 @@ export class CompactKeySet {
     return off + 4 + bytes;
   }
 
-  /** FNV-1a over the encoded key. */
+  /** The encoded key's hash. */
   private hash(): number {
-    let h = 0x811c9dc5;
-    const s = this.scratch;
-    for (let i = 0; i < this.scratchLength; i++) h = Math.imul(h ^ s[i]!, 0x01000193);
-    return h >>> 0;
+    return fnv1a(this.scratch, 0, this.scratchLength);
   }
 
   private find(h: number): number {
@@ -176,6 +170,13 @@ export class CompactKeySet {
     this.live = 0;
     for (let i = 0; i < slots.length; i++) if (slots[i]! > 0) this.insert(hashes[i]!, slots[i]! - 1);
   }
+}
+
+/** FNV-1a over `length` bytes from `from`: the hash of an encoded key, in the scratch buffer or the arena. */
+function fnv1a(b: Buffer, from: number, length: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < from + length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 /** A key's byte length, little-endian, as the arena holds it (by hand: Buffer's checked accessors cost more per key). */
